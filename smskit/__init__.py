@@ -1,0 +1,25 @@
+"""The plumbing behind the SMS Conversations Kit: a local Twilio, an in-kernel server, events."""
+
+from .clock import SimulatedClock, SystemClock
+from .cookies import CookieJars, ExpiryRule
+from .events import EventFeed, MessageEvent
+from .server import InKernelServer, serve, servers, stop, stop_all
+from .simulator import Delivery, LocalTwilio
+from .twiml import WebhookError
+
+__all__ = [
+    "CookieJars",
+    "Delivery",
+    "EventFeed",
+    "ExpiryRule",
+    "InKernelServer",
+    "LocalTwilio",
+    "MessageEvent",
+    "SimulatedClock",
+    "SystemClock",
+    "WebhookError",
+    "serve",
+    "servers",
+    "stop",
+    "stop_all",
+]

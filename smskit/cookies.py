@@ -68,9 +68,7 @@ def path_matches(request_path: str, cookie_path: str) -> bool:
     )
 
 
-def parse_set_cookie(
-    header: str, now: float, request_path: str, date: str | None = None
-) -> Cookie:
+def parse_set_cookie(header: str, now: float, request_path: str, date: str | None = None) -> Cookie:
     """Read one Set-Cookie header, as received at `now` for a request to `request_path`.
 
     Expires is read against the response's Date header when there is one, so a clock
@@ -145,9 +143,9 @@ class CookieJars:
         """The Cookie header for the pair's next message, which also counts as activity."""
         live = [c for c, _ in self.live_cookies(sender, to) if path_matches(request_path, c.path)]
         live.sort(key=lambda c: len(c.path), reverse=True)  # RFC 6265: longest path first
-        self.conversations.setdefault((sender, to), Conversation()).last_message_at = (
-            self.clock.now()
-        )
+        self.conversations.setdefault(
+            (sender, to), Conversation()
+        ).last_message_at = self.clock.now()
         return "; ".join(f"{c.name}={c.value}" for c in live) or None
 
     def receive(

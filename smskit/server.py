@@ -111,7 +111,9 @@ def serve(app, name: str = "webhook", port: int | None = None) -> InKernelServer
         server = InKernelServer(app, name, port=wanted, events=feed)
     except OSError:
         if port is not None:
-            raise OSError(f"Port {port} is taken; call serve() without port= to pick a free one.")
+            raise OSError(
+                f"Port {port} is taken; call serve() without port= to pick a free one."
+            ) from None
         server = InKernelServer(app, name, port=0, events=feed)
     with _servers_lock:
         _servers[name] = server

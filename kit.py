@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""The kit's two commands; each sets up a local environment (.venv) first.
+
+    python3 kit.py lab    open the lessons in JupyterLab
+    python3 kit.py test   run every test: the code, the notebooks (nbval), the browser test
+
+Needs only Python 3.11+. Extra arguments go to JupyterLab or pytest.
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / "kit-installed.txt"
+FIRST_NOTEBOOK = "notebooks/00_start_here.ipynb"
+
+
+def wanted_stamp() -> str:
+    """What the environment was built from: the Python version and pyproject.toml."""
+    recipe = (ROOT / "pyproject.toml").read_bytes() + sys.version.encode()
+    return hashlib.sha256(recipe).hexdigest()
+
+
+def set_up() -> None:
+    """Create .venv and install the kit into it, unless it is already up to date."""
+    if STAMP.exists() and STAMP.read_text() == wanted_stamp():
+        return
+    if not (BIN / "python").exists() and not (BIN / "python.exe").exists():
+        print("Creating the environment in .venv ...", flush=True)
+        venv.create(VENV, with_pip=True)
+    print("Installing the kit and its dependencies (first time: a few minutes) ...", flush=True)
+    pip = [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "--editable", f"{ROOT}[test]"], check=True)
+    STAMP.write_text(wanted_stamp())
+
+
+def run(program: str, *args: str) -> int:
+    """Run a program from .venv in the repository root; return its exit code."""
+    return subprocess.call([str(BIN / program), *args], cwd=ROOT)
+
+
+def main(argv: list[str]) -> int:
+    if sys.version_info < (3, 11):
+        print("The kit needs Python 3.11 or newer; run this with python3.11 (or newer).")
+        return 2
+    command, *rest = argv or ["help"]
+    if command not in ("lab", "test"):
+        print(__doc__)
+        return 0 if command in ("help", "-h", "--help") else 2
+    set_up()
+    if command == "lab":
+        return run("jupyter", "lab", FIRST_NOTEBOOK, *rest)
+    return run("python", "-m", "pytest", *rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

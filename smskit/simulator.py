@@ -70,6 +70,8 @@ class Delivery:
 class LocalTwilio:
     """Stands in for Twilio: texts a webhook (a URL, or a WSGI app in-process).
 
+    `via` sends the requests for a public URL to a local address (see HttpTransport).
+
     >>> twilio = LocalTwilio(app)                        # in-process, no server needed
     >>> twilio.text("+14158675309", "+15005550006", "hi").reply
     'Curious George has messaged +15005550006 1 times'
@@ -88,9 +90,10 @@ class LocalTwilio:
         account_sid: str | None = None,
         messaging_service_sid: str | None = None,
         jars: CookieJars | None = None,
+        via: str | None = None,
     ):
         if isinstance(webhook, str):
-            self.url, self.transport = webhook, HttpTransport(timeout)
+            self.url, self.transport = webhook, HttpTransport(timeout, via)
         else:
             self.url, self.transport = url, WsgiTransport(webhook, timeout)
         if method not in ("POST", "GET"):

@@ -27,13 +27,22 @@ class Answer:
 
 
 class HttpTransport:
-    """Sends requests over real HTTP, with Twilio's timeouts and no cookie handling of its own."""
+    """Sends requests over real HTTP, with Twilio's timeouts and no cookie handling of its own.
 
-    def __init__(self, response_timeout: float = RESPONSE_TIMEOUT):
+    With `via` ("http://127.0.0.1:8000"), requests for a public URL are sent to that address
+    instead, keeping the public Host header, as a tunnel's edge would (like curl --connect-to).
+    """
+
+    def __init__(self, response_timeout: float = RESPONSE_TIMEOUT, via: str | None = None):
         timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT, read=response_timeout)
         self.pool = urllib3.PoolManager(timeout=timeout, retries=False)
+        self.via = via.rstrip("/") if via else None
 
     def send(self, method: str, url: str, headers: dict, body: bytes | None) -> Answer:
+        if self.via:
+            parts = urlsplit(url)
+            headers = {**headers, "Host": parts.netloc}
+            url = f"{self.via}{parts.path or '/'}{'?' + parts.query if parts.query else ''}"
         try:
             response = self.pool.request(method, url, body=body, headers=headers, redirect=False)
         except urllib3.exceptions.NewConnectionError as problem:  # refused: nobody listens

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import socket
 import threading
 
 from flask import Flask
@@ -45,13 +46,29 @@ class KernelWSGIServer(ThreadedWSGIServer):
         log.exception("Error while serving %s", client_address)
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A bound, listening TCP socket; raises OSError (werkzeug would exit the kernel instead)."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+        listener.listen(128)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
 class InKernelServer:
     """A WSGI app served on a loopback port by a daemon thread; a context manager."""
 
     def __init__(self, app, name: str, host: str = "127.0.0.1", port: int = 0, events=None):
         self.app, self.name = app, name
         self.events = events if events is not None else EventFeed()
-        self._server = KernelWSGIServer(host, port, app, handler=QuietRequestHandler)
+        with listening_socket(host, port) as listener:  # werkzeug keeps a duplicate of it
+            self._server = KernelWSGIServer(
+                host, port, app, handler=QuietRequestHandler, fd=listener.fileno()
+            )
         self.host, self.port = self._server.server_address[:2]
         self._unwatch = self.events.watch(app) if isinstance(app, Flask) else None
         self._thread = threading.Thread(

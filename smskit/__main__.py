@@ -1,0 +1,7 @@
+"""`python -m smskit`: see smskit.cli."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,100 @@
+"""Fixtures in the style of Flask's tutorial: the app, a test client, and the local Twilio."""
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from quickstart.sms.sms_conversation import create_app
+from smskit import LocalTwilio, SimulatedClock
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICKSTART = ROOT / "quickstart" / "sms" / "sms_conversation.py"
+TOKEN = "12345"  # a test auth token, not a real one
+OUR_NUMBER = "+15005550006"  # Twilio's magic test number
+
+
+@pytest.fixture
+def app():
+    return create_app({"SECRET_KEY": "test key", "TWILIO_AUTH_TOKEN": None, "TESTING": True})
+
+
+@pytest.fixture
+def signed_app():
+    return create_app({"SECRET_KEY": "test key", "TWILIO_AUTH_TOKEN": TOKEN, "TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def clock():
+    return SimulatedClock(start=1_700_000_000)
+
+
+@pytest.fixture
+def twilio(app, clock):
+    """The local Twilio calling the app in-process."""
+    return LocalTwilio(app, clock=clock)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def wait_until_listening(port: int, process: subprocess.Popen, seconds: float = 20) -> None:
+    """Wait for a server process to accept connections; fail with its output if it dies."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited early:\n{process.stdout.read()}")
+        if not port_is_free(port):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"nothing listened on port {port} within {seconds} s")
+
+
+@pytest.fixture
+def run_server():
+    """Start server processes (a command list and its port); stop them after the test."""
+    processes = []
+
+    def start(command, port, **options):
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **options
+        )
+        processes.append(process)
+        wait_until_listening(port, process)
+        return process
+
+    yield start
+    for process in processes:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def quickstart_copy(tmp_path):
+    """The quickstart file alone in a temporary folder (its instance folder lands there too)."""
+    copy = tmp_path / "sms_conversation.py"
+    copy.write_text(QUICKSTART.read_text())
+    return copy
+
+
+PYTHON = sys.executable

@@ -1,0 +1,87 @@
+"""`python -m smskit text`, end to end against the quickstart running as a real server."""
+
+import os
+import subprocess
+
+import pytest
+
+from tests.conftest import PYTHON, QUICKSTART, ROOT, free_port
+
+GEORGE, STRANGER, OURS = "+14158675309", "+14155550100", "+15005550006"
+
+
+def smskit_text(url, sender, body, jar, *extra, env=None):
+    return subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "smskit",
+            "text",
+            url,
+            "--from",
+            sender,
+            "--to",
+            OURS,
+            body,
+            "--jar",
+            str(jar),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+@pytest.fixture
+def flask_run(run_server, tmp_path):
+    """The quickstart under `flask --app ... run`, as a separate process; returns its /sms URL."""
+
+    def start(**env):
+        port = free_port()
+        environment = {**os.environ, "FLASK_SECRET_KEY": "cli test", **env}
+        flask = [PYTHON, "-m", "flask", "--app", str(QUICKSTART), "run", "--port", str(port)]
+        run_server(flask, port, env=environment, cwd=tmp_path)
+        return f"http://127.0.0.1:{port}/sms"
+
+    return start
+
+
+def test_three_texts_count_1_2_3_and_another_number_starts_at_1(flask_run, tmp_path):
+    url, jar = flask_run(), tmp_path / "jar.json"
+    outputs = [smskit_text(url, GEORGE, f"hello {n}", jar) for n in (1, 2, 3)]
+    outputs.append(smskit_text(url, STRANGER, "hi", jar))
+    assert [o.returncode for o in outputs] == [0, 0, 0, 0]
+    assert [o.stdout for o in outputs] == [
+        f"Curious George has messaged {OURS} 1 times\n",
+        f"Curious George has messaged {OURS} 2 times\n",
+        f"Curious George has messaged {OURS} 3 times\n",
+        f"Monkey has messaged {OURS} 1 times\n",
+    ]
+
+
+def test_it_signs_with_twilio_auth_token_when_set(flask_run, tmp_path):
+    url = flask_run(TWILIO_AUTH_TOKEN="cli-token")
+    signed_env = {**os.environ, "TWILIO_AUTH_TOKEN": "cli-token"}
+    unsigned_env = {k: v for k, v in os.environ.items() if k != "TWILIO_AUTH_TOKEN"}
+    good = smskit_text(url, GEORGE, "hi", tmp_path / "a.json", env=signed_env)
+    bad = smskit_text(url, GEORGE, "hi", tmp_path / "b.json", env=unsigned_env)
+    assert good.returncode == 0 and good.stdout.endswith("1 times\n")
+    assert bad.returncode == 1 and "Twilio error 11200" in bad.stderr and "403" in bad.stderr
+
+
+def test_an_unreachable_webhook_exits_non_zero_with_the_error_code(tmp_path):
+    result = smskit_text(f"http://127.0.0.1:{free_port()}/sms", GEORGE, "hi", tmp_path / "j")
+    assert result.returncode == 1
+    assert result.stderr.startswith("Twilio error 11200 (HTTP retrieval failure)")
+
+
+def test_help_explains_every_option():
+    result = subprocess.run(
+        [PYTHON, "-m", "smskit", "text", "--help"], capture_output=True, text=True, timeout=30
+    )
+    for option in ("--from", "--to", "--jar", "--method", "--rule", "--timeout"):
+        assert option in result.stdout
+    assert "TWILIO_AUTH_TOKEN" in result.stdout

@@ -1,0 +1,144 @@
+"""The counter webhook: the seed's behaviour, kept, and its bad-input answers."""
+
+import importlib
+import stat
+import sys
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from quickstart.sms.sms_conversation import create_app, e164, name_for
+from tests.conftest import OUR_NUMBER
+
+SEED_PEOPLE = {"4158675309": "Curious George", "4158675310": "Boots", "4158675311": "Virgil"}
+
+
+def message_text(response) -> str:
+    """The one <Message> of a TwiML answer."""
+    root = ElementTree.fromstring(response.data)
+    (message,) = root.findall("Message")
+    return message.text
+
+
+def send(client, sender="+14158675309", to=OUR_NUMBER, body="hi", **extra):
+    return client.post("/sms", data={"From": sender, "To": to, "Body": body, **extra})
+
+
+@pytest.mark.parametrize("seed_key,name", SEED_PEOPLE.items())
+@pytest.mark.parametrize("form", ["{}", "+1{}"])
+def test_known_people_are_greeted_by_name_in_either_number_form(client, seed_key, name, form):
+    response = send(client, sender=form.format(seed_key))
+    assert message_text(response) == f"{name} has messaged {OUR_NUMBER} 1 times"
+
+
+def test_anyone_else_is_a_monkey(client):
+    assert message_text(send(client, sender="+442071838750")) == (
+        f"Monkey has messaged {OUR_NUMBER} 1 times"
+    )
+
+
+def test_reply_is_the_seeds_text_in_modern_twiml(client):
+    response = send(client)
+    assert response.status_code == 200
+    assert response.mimetype == "text/xml"
+    root = ElementTree.fromstring(response.data)
+    assert root.tag == "Response"
+    assert [child.tag for child in root] == ["Message"]  # <Message>, not the deprecated <Sms>
+
+
+def test_the_count_grows_with_each_message_of_a_conversation(client):
+    texts = [message_text(send(client)) for _ in range(3)]
+    assert texts == [f"Curious George has messaged {OUR_NUMBER} {n} times" for n in (1, 2, 3)]
+
+
+def test_get_works_as_twilio_allows(client):
+    response = client.get("/sms", query_string={"From": "+14158675310", "To": OUR_NUMBER})
+    assert message_text(response) == f"Boots has messaged {OUR_NUMBER} 1 times"
+
+
+@pytest.mark.parametrize("missing", ["From", "To"])
+def test_a_missing_field_gets_400_with_the_reason(client, missing):
+    data = {"From": "+14158675309", "To": OUR_NUMBER, "Body": "hi"}
+    del data[missing]
+    response = client.post("/sms", data=data)
+    assert response.status_code == 400
+    assert response.mimetype == "text/plain"
+    assert "From and To are required" in response.get_data(as_text=True)
+
+
+def session_cookie(app, session: dict) -> str:
+    """A session cookie exactly as app would sign it."""
+    return app.session_interface.get_signing_serializer(app).dumps(session)
+
+
+def bad_cookies(app) -> dict[str, str]:
+    """Cookies that must start a fresh conversation, by kind."""
+    genuine = session_cookie(app, {"counter": 41})
+    foreign_app = create_app({"SECRET_KEY": "another key"})
+    flipped = "A" if genuine[5] != "A" else "B"
+    return {
+        "garbage": "not-a-session-%%%",
+        "empty": "",
+        "truncated": genuine[: len(genuine) // 2],
+        "tampered": genuine[:5] + flipped + genuine[6:],
+        "signed with another key": session_cookie(foreign_app, {"counter": 41}),
+        "oversized": "x" * 3000,
+        "non-ascii": "ç☃" * 10,
+    }
+
+
+BAD_COOKIE_KINDS = list(bad_cookies(create_app({"SECRET_KEY": "k"})))
+
+
+def test_the_genuine_cookie_continues_the_conversation(app, client):
+    client.set_cookie("session", session_cookie(app, {"counter": 41}))
+    assert message_text(send(client)).endswith(" 42 times")
+
+
+@pytest.mark.parametrize("kind", BAD_COOKIE_KINDS)
+def test_a_bad_cookie_starts_a_fresh_conversation(app, client, kind):
+    client.set_cookie("session", bad_cookies(app)[kind])
+    response = send(client)
+    assert response.status_code == 200
+    assert message_text(response).endswith(" 1 times")
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(to=st.text(max_size=60), body=st.text(max_size=300))
+def test_any_text_gives_well_formed_twiml(client, to, body):
+    response = client.post("/sms", data={"From": "+14158675309", "To": to, "Body": body})
+    assert response.status_code in (200, 400)
+    if response.status_code == 200:
+        ElementTree.fromstring(response.data)  # raises on malformed XML
+
+
+def test_e164_and_name_for():
+    assert e164("(415) 867-5309") == "+14158675309"
+    assert e164("+44 20 7183 8750") == "+442071838750"
+    assert name_for("415-867-5311") == "Virgil"
+    assert name_for("+15551234567") == "Monkey"
+
+
+def test_sessions_last_four_hours_on_the_server_too(app):
+    assert app.permanent_session_lifetime.total_seconds() == 4 * 60 * 60
+
+
+def test_a_generated_key_is_kept_private_and_shared(quickstart_copy, monkeypatch, caplog):
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    monkeypatch.syspath_prepend(str(quickstart_copy.parent))
+    monkeypatch.delitem(sys.modules, "sms_conversation", raising=False)
+    module = importlib.import_module("sms_conversation")
+    again = module.create_app()  # a restart, or a second worker
+    key_file = quickstart_copy.parent / "instance" / "secret_key"
+    assert module.app.config["SECRET_KEY"] == again.config["SECRET_KEY"] == key_file.read_text()
+    assert len(key_file.read_text()) == 64
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert "FLASK_SECRET_KEY is not set" in caplog.text
+    monkeypatch.delitem(sys.modules, "sms_conversation")
+
+
+def test_flask_secret_key_from_the_environment_wins(monkeypatch):
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from the environment")
+    assert create_app().config["SECRET_KEY"] == "from the environment"

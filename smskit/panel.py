@@ -467,18 +467,19 @@ class ConversationPanel:
         """Render when woken, at most once per interval; refresh countdowns every TICK."""
         last = 0.0
         while not self._closed.is_set():
-            self._wake.wait(TICK)
+            woken = self._wake.wait(TICK)
             if self._closed.is_set():
                 break
             pause = last + self.interval - time.monotonic()
-            if pause > 0:  # rendered a moment ago: let more messages gather first
+            if woken and pause > 0:  # rendered a moment ago: let more messages gather first
                 self._closed.wait(pause)
             self._wake.clear()
             try:
                 self.render()
             except Exception:
                 log.exception("The conversation panel could not render")
-            last = time.monotonic()
+            if woken:  # a countdown refresh does not delay the next message's render
+                last = time.monotonic()
 
     @property
     def closed(self) -> bool:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import html
 import json
 import logging
-import os
 import re
 import threading
 import time
@@ -27,6 +26,7 @@ from .clock import SimulatedClock
 from .cookies import FOUR_HOURS
 from .events import MessageEvent
 from .server import InKernelServer
+from .settings import SECRETS, load_settings, scrub
 from .simulator import LocalTwilio
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ TICK = 1.0  # seconds between refreshes of the countdowns
 LOG_LINES = 200  # request log lines kept
 SERVER_LOGGER = "smskit.server"
 HANDLER_NAME = "smskit-panel"
-SECRET_SETTINGS = ("TWILIO_AUTH_TOKEN", "NGROK_AUTHTOKEN", "FLASK_SECRET_KEY", "SECRET_KEY")
+APP_SECRETS = ("TWILIO_AUTH_TOKEN", "SECRET_KEY")  # Flask config keys never to show
 SECRET_PARAMETER = re.compile(r"(?i)\b((?:auth_?)?token|password|secret|key|signature)=[^&\s\"']+")
 
 _panels: dict[str, ConversationPanel] = {}
@@ -86,10 +86,7 @@ def remaining(seconds: float | None) -> str:
 
 def mask(text: str, secrets: list[str]) -> str:
     """text with every known secret value, and any token=/key=-style parameter, hidden."""
-    for secret in secrets:
-        if len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return SECRET_PARAMETER.sub(lambda m: f"{m.group(1)}=***", text)
+    return SECRET_PARAMETER.sub(lambda m: f"{m.group(1)}=***", scrub(text, *secrets))
 
 
 def session_text(session: dict) -> str:
@@ -133,6 +130,8 @@ class ConversationPanel:
         self.server, self.names, self.path = server, names, path
         self.counter_key, self.max_rows, self.interval = counter_key, rows, interval
         self._own_twilio = twilio is None
+        settings = load_settings()
+        self._settings = [value for name in SECRETS if (value := getattr(settings, name))]
         self.twilio = twilio or LocalTwilio(server.url + path, auth_token=self._auth_token())
         self.public_url: str | None = None
         self.public_note = "no tunnel opened yet"
@@ -252,11 +251,9 @@ class ConversationPanel:
         return config.get("TWILIO_AUTH_TOKEN") if config is not None else None
 
     def _secrets(self) -> list[str]:
-        """Values never to show: the app's and the environment's tokens and keys."""
+        """Values never to show: the app's signing key and token, the live credentials."""
         config = getattr(self.server.app, "config", None) or {}
-        values = [config.get(name) for name in SECRET_SETTINGS]
-        values += [os.environ.get(name) for name in SECRET_SETTINGS]
-        return [str(value) for value in values if value]
+        return [str(config[name]) for name in APP_SECRETS if config.get(name)] + self._settings
 
     # ---- what the learner does -----------------------------------------------------------
 

@@ -120,8 +120,9 @@ def test_the_header_says_local_only_and_then_what_the_live_code_reports(panel, s
     assert "+15551234567 points here" in panel.header.value
 
 
-def test_log_lines_hide_secrets_and_never_reach_stderr(capfd):
-    token = "s3cr3t-auth-token"
+def test_log_lines_hide_secrets_and_never_reach_stderr(capfd, monkeypatch):
+    token, ngrok_token = "s3cr3t-auth-token", "ngrok-s3cr3t-token"
+    monkeypatch.setenv("NGROK_AUTHTOKEN", ngrok_token)
     app = create_app({"SECRET_KEY": "test", "TWILIO_AUTH_TOKEN": token})
     with serve(app, "panel-secrets") as server:
         panel = ConversationPanel(server, path="/sms?auth_token=" + token)
@@ -129,10 +130,11 @@ def test_log_lines_hide_secrets_and_never_reach_stderr(capfd):
             delivery = panel.send()
             assert delivery.ok, delivery.error  # the phone signs with the app's token
             logging.getLogger(SERVER_LOGGER).warning("token was %s", token)
+            logging.getLogger(SERVER_LOGGER).info("ngrok: %s", ngrok_token)
             panel.render()
-            assert token not in panel.log_view.value
+            assert token not in panel.log_view.value and ngrok_token not in panel.log_view.value
             assert "auth_token=***" in panel.log_view.value
-            assert "token was ***" in panel.log_view.value
+            assert "token was ••••" in panel.log_view.value
             assert "Signatures</th><td>checked" in panel.header.value
         finally:
             panel.close()
@@ -142,7 +144,7 @@ def test_log_lines_hide_secrets_and_never_reach_stderr(capfd):
 
 
 def test_mask_hides_known_values_and_token_parameters():
-    assert mask("GET /x?token=abc&n=1 AC123", ["AC123"]) == "GET /x?token=***&n=1 ***"
+    assert mask("GET /x?token=abc&n=1 s3cr3t", ["s3cr3t"]) == "GET /x?token=***&n=1 ••••"
 
 
 def test_recreating_the_panel_leaves_one_subscriber_and_one_log_handler(server):

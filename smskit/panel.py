@@ -25,6 +25,7 @@ import ipywidgets as widgets
 from .clock import SimulatedClock
 from .cookies import FOUR_HOURS
 from .events import MessageEvent
+from .live import LiveStatus, live_status
 from .server import InKernelServer
 from .settings import SECRETS, load_settings, scrub
 from .simulator import LocalTwilio
@@ -133,9 +134,6 @@ class ConversationPanel:
         settings = load_settings()
         self._settings = [value for name in SECRETS if (value := getattr(settings, name))]
         self.twilio = twilio or LocalTwilio(server.url + path, auth_token=self._auth_token())
-        self.public_url: str | None = None
-        self.public_note = "no tunnel opened yet"
-        self.number_note = "no: not hooked up yet"
         self._conversations: OrderedDict[tuple[str, str], _Conversation] = OrderedDict()
         self._messages = 0
         self._log: deque[str] = deque(maxlen=LOG_LINES)
@@ -144,6 +142,7 @@ class ConversationPanel:
         self._wake = threading.Event()
         self._closed = threading.Event()
         self.renders = 0
+        self.show_live(live_status(server, path=path))
         self._build_widgets(sender, to)
         self._unsubscribe = server.events.subscribe(self._on_event)
         self._handler = self._attach_log_handler()
@@ -282,7 +281,7 @@ class ConversationPanel:
         self.twilio.clock.advance(hours=hours)
         self.render()
 
-    def show_live(self, status) -> None:
+    def show_live(self, status: LiveStatus) -> None:
         """Show what smskit.live reports (a LiveStatus) in the header: public URL and number."""
         self.public_url = status.webhook_url
         self.public_note = status.reason or ""

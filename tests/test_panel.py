@@ -15,6 +15,7 @@ import pytest
 
 from quickstart.sms.sms_conversation import create_app, name_for
 from smskit.events import MessageEvent
+from smskit.live import LiveStatus
 from smskit.panel import HANDLER_NAME, SERVER_LOGGER, ConversationPanel, mask, panels, remaining
 from smskit.server import serve
 from smskit.simulator import LocalTwilio
@@ -104,20 +105,22 @@ def test_bad_input_gets_one_sentence_in_the_phone(panel):
 def test_the_header_says_local_only_and_then_what_the_live_code_reports(panel, server):
     panel.render()
     assert f"{server.url}/sms" in panel.header.value
-    assert "local only (no tunnel opened yet)" in panel.header.value
+    assert "local only (" in panel.header.value
     assert "not checked" in panel.header.value
-
-    class Live:  # the fields of smskit.live.LiveStatus the header reads
-        webhook_url = "https://example.ngrok-free.app/sms"
-        reason = None
-        phone_number = "+15551234567"
-        number_points_here = True
-        number_reason = None
-
-    panel.show_live(Live())
+    live = LiveStatus(
+        server.url,
+        public_url="https://example.ngrok-free.app",
+        webhook_url="https://example.ngrok-free.app/sms",
+        phone_number="+15551234567",
+        number_points_here=True,
+    )
+    panel.show_live(live)
     panel.render()
     assert "https://example.ngrok-free.app/sms" in panel.header.value
     assert "+15551234567 points here" in panel.header.value
+    panel.show_live(LiveStatus(server.url, reason="No NGROK_AUTHTOKEN: get one."))
+    panel.render()
+    assert "local only (No NGROK_AUTHTOKEN: get one.)" in panel.header.value
 
 
 def test_log_lines_hide_secrets_and_never_reach_stderr(capfd, monkeypatch):

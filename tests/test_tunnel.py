@@ -1,0 +1,203 @@
+"""The ngrok tunnel through the real pyngrok code path, offline.
+
+Unless marked live, these tests replace the ngrok agent binary (and, through it, ngrok's cloud)
+with a local stand-in (tests/fakes/ngrok_agent.py): pyngrok starts it, reads its log lines and
+asks its local API on 127.0.0.1 for tunnels. pyngrok's binary and config paths point into
+tmp_path, so nothing is written under the user's home.
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+from pyngrok import conf, installer
+
+from smskit import tunnel
+from smskit.settings import Settings, load_settings
+from smskit.tunnel import TunnelUnavailable, close_all, close_tunnel, open_tunnel, tunnels
+from tests.conftest import ROOT, free_port
+from tests.fakes import ngrok_agent
+
+TOKEN = "2fakeNgrokToken_0123456789abcdefXYZ"  # what the stand-in receives; not a real token
+SETTINGS = Settings(ngrok_authtoken=TOKEN)
+BOUND = tunnel.START_TIMEOUT + 1.5  # seconds any failure may take, at most
+
+
+def agents(log):
+    """The stand-in agent processes of this test still present (running or not yet reaped)."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        if f"--fake-log={log}" in (proc.info["cmdline"] or []):
+            found.append(proc)
+    return found
+
+
+def starts(log):
+    return [call for call in ngrok_agent.calls(log) if call.get("event") == "start"]
+
+
+def created(log):
+    return [call for call in ngrok_agent.calls(log) if call.get("method") == "POST"]
+
+
+@pytest.fixture
+def agent(tmp_path, monkeypatch):
+    """Install a stand-in agent (mode ok, exit, offline or hang) as pyngrok's ngrok binary."""
+    monkeypatch.setattr(conf.get_default(), "config_path", str(tmp_path / "ngrok.yml"))
+    logs = []
+
+    def install(mode="ok"):
+        binary, log = ngrok_agent.install(tmp_path, mode)
+        monkeypatch.setattr(conf.get_default(), "ngrok_path", str(binary))
+        logs.append(log)
+        return log
+
+    yield install
+    close_all()
+    for log in logs:
+        assert agents(log) == [], "an ngrok agent was left running"
+
+
+def one_sentence(message: str) -> bool:
+    return "\n" not in message and message.endswith(".") and ". " not in message
+
+
+def test_one_tunnel_per_port_reused_on_reruns_and_closed_with_its_agent(agent):
+    log = agent("ok")
+    port = free_port()
+    first = open_tunnel(port, SETTINGS)
+    assert first.public_url.startswith("https://") and first.port == port
+    for _ in range(5):  # re-running the cell
+        assert open_tunnel(port, SETTINGS) == first
+    assert len(starts(log)) == 1 and starts(log)[0]["authtoken"] is True
+    assert [call["body"]["upstream"]["url"] for call in created(log)] == [
+        f"http://127.0.0.1:{port}"
+    ]
+    assert tunnels() == {port: first}
+    assert len(agents(log)) == 1
+
+    close_tunnel(port)
+    assert tunnels() == {}
+    assert ngrok_agent.calls(log)[-1]["method"] == "DELETE"
+    assert agents(log) == []
+
+
+def test_two_ports_share_one_agent_until_the_last_tunnel_closes(agent):
+    log = agent("ok")
+    one, two = free_port(), free_port()
+    urls = {open_tunnel(one, SETTINGS).public_url, open_tunnel(two, SETTINGS).public_url}
+    assert len(urls) == 2 and len(starts(log)) == 1 and len(created(log)) == 2
+    close_tunnel(one)
+    assert len(agents(log)) == 1 and set(tunnels()) == {two}
+    close_tunnel(two)
+    assert agents(log) == []
+
+
+def test_an_agent_that_died_is_started_again(agent):
+    log = agent("ok")
+    port = free_port()
+    first = open_tunnel(port, SETTINGS)
+    for proc in agents(log):
+        proc.kill()
+        proc.wait(5)
+    assert tunnels() == {}
+    second = open_tunnel(port, SETTINGS)
+    assert second.public_url != first.public_url and len(starts(log)) == 2
+
+
+@pytest.mark.parametrize(
+    "mode, expected",
+    [
+        ("exit", "ngrok refused the auth token (ERR_NGROK_105): paste the one from"),
+        ("offline", "ngrok could not reach its servers: check the internet connection"),
+        ("hang", "The ngrok agent gave no answer within 5 s and was stopped"),
+    ],
+)
+def test_a_broken_agent_fails_in_bounded_time_with_one_sentence(agent, mode, expected):
+    log = agent(mode)
+    started = time.monotonic()
+    with pytest.raises(TunnelUnavailable) as failed:
+        open_tunnel(free_port(), SETTINGS)
+    took = time.monotonic() - started
+    message = str(failed.value)
+    assert took < BOUND, f"{mode} took {took:.1f} s"
+    assert message.startswith(expected) and one_sentence(message)
+    assert len(starts(log)) == 1 and agents(log) == [] and tunnels() == {}
+
+
+def test_no_token_fails_at_once_and_starts_nothing(agent):
+    log = agent("ok")
+    started = time.monotonic()
+    with pytest.raises(TunnelUnavailable, match="^No NGROK_AUTHTOKEN: copy .env.example"):
+        open_tunnel(free_port(), Settings())
+    assert time.monotonic() - started < 0.5 and starts(log) == []
+
+
+def test_no_binary_and_no_network_fails_fast(tmp_path, monkeypatch):
+    """The download of the agent goes to a closed loopback port instead of ngrok's CDN."""
+    missing = tmp_path / "bin" / "ngrok"
+    monkeypatch.setattr(conf.get_default(), "ngrok_path", str(missing))
+    monkeypatch.setattr(conf.get_default(), "config_path", str(tmp_path / "ngrok.yml"))
+    platform = f"{installer.get_system()}_{installer.get_arch()}"
+    monkeypatch.setitem(
+        installer.PLATFORMS, platform, f"http://127.0.0.1:{free_port()}/ngrok-v3-stable.tgz"
+    )
+    started = time.monotonic()
+    with pytest.raises(TunnelUnavailable) as failed:
+        open_tunnel(free_port(), SETTINGS)
+    assert time.monotonic() - started < BOUND
+    assert str(failed.value).startswith("Could not download the ngrok agent (no internet?)")
+    assert one_sentence(str(failed.value)) and not missing.exists()
+
+
+def test_the_token_is_never_logged_even_when_ngrok_echoes_it(agent, caplog, capsys):
+    """The stand-in's refusal repeats the token, as ngrok's authentication error does."""
+    agent("exit")
+    caplog.set_level("DEBUG")
+    with pytest.raises(TunnelUnavailable) as failed:
+        open_tunnel(free_port(), SETTINGS)
+    assert "Your authtoken: ••••" in caplog.text  # ngrok's line was logged, masked
+    captured = capsys.readouterr()
+    for text in (caplog.text, str(failed.value), captured.out, captured.err, repr(SETTINGS)):
+        assert TOKEN not in text
+
+
+def test_the_agent_is_stopped_when_python_exits(agent):
+    log = agent("ok")
+    script = f"""
+from pyngrok import conf
+from smskit.settings import Settings
+from smskit.tunnel import open_tunnel
+conf.get_default().ngrok_path = {conf.get_default().ngrok_path!r}
+conf.get_default().config_path = {conf.get_default().config_path!r}
+print(open_tunnel({free_port()}, Settings(ngrok_authtoken={TOKEN!r})).public_url)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.startswith("https://"), done.stderr
+    assert TOKEN not in done.stdout + done.stderr
+    pids = {call["pid"] for call in starts(log)}
+    assert len(pids) == 1 and not any(psutil.pid_exists(pid) for pid in pids)
+
+
+LIVE = load_settings()
+
+
+@pytest.mark.skipif(
+    not LIVE.has_ngrok or not os.environ.get("SMSKIT_LIVE_TESTS"),
+    reason="live ngrok test: needs NGROK_AUTHTOKEN in the environment or .env and "
+    "SMSKIT_LIVE_TESTS=1",
+)
+def test_live_tunnel_round_trip():
+    """Against the real ngrok agent and cloud: open, reuse and close one tunnel."""
+    port = free_port()
+    try:
+        first = open_tunnel(port, LIVE)
+        assert open_tunnel(port, LIVE) == first
+    finally:
+        close_all()
+    assert tunnels() == {}

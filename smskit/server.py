@@ -30,7 +30,7 @@ class QuietRequestHandler(WSGIRequestHandler):
     protocol_version = "HTTP/1.0"
 
     def log_request(self, code="-", size="-"):
-        log.info('"%s %s" %s', self.command, self.path, code)
+        log.info('"%s %s" %s', self.command, getattr(self, "path", "-"), code)  # no path: 414
 
     def log(self, type, message, *args):
         getattr(log, type)(message.rstrip(), *args)

@@ -3,6 +3,7 @@
 import importlib
 import stat
 import sys
+import time
 import xml.etree.ElementTree as ElementTree
 
 import pytest
@@ -103,6 +104,28 @@ def test_a_bad_cookie_starts_a_fresh_conversation(app, client, kind):
     response = send(client)
     assert response.status_code == 200
     assert message_text(response).endswith(" 1 times")
+
+
+def aged_session_cookie(app, session: dict, age_seconds: int) -> str:
+    """A session cookie the app signed age_seconds ago (itsdangerous keeps the time in it)."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    signed_at = int(time.time()) - age_seconds
+
+    class SignedEarlier(serializer.signer):
+        def get_timestamp(self) -> int:
+            return signed_at
+
+    serializer.signer = SignedEarlier
+    return serializer.dumps(session)
+
+
+@pytest.mark.parametrize("age,count", [((3 * 60 + 59) * 60, 42), ((4 * 60 + 1) * 60, 1)])
+def test_a_cookie_older_than_four_hours_is_refused_by_the_server_too(app, client, age, count):
+    """Even if a client kept it longer than Twilio does, the server starts a fresh conversation."""
+    client.set_cookie("session", aged_session_cookie(app, {"counter": 41}, age))
+    response = send(client)
+    assert response.status_code == 200
+    assert message_text(response).endswith(f" {count} times")
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -20,49 +20,12 @@ from smskit.settings import Settings, load_settings
 from smskit.tunnel import TunnelUnavailable, close_all, close_tunnel, open_tunnel, tunnels
 from tests.conftest import ROOT, free_port
 from tests.fakes import ngrok_agent
+from tests.fakes.stand_ins import NGROK_TOKEN, agents, created, one_sentence, starts
 
-TOKEN = "2fakeNgrokToken_0123456789abcdefXYZ"  # what the stand-in receives; not a real token
-SETTINGS = Settings(ngrok_authtoken=TOKEN)
+pytest_plugins = ["tests.fakes.fixtures"]  # the agent fixture
+
+SETTINGS = Settings(ngrok_authtoken=NGROK_TOKEN)
 BOUND = tunnel.START_TIMEOUT + 1.5  # seconds any failure may take, at most
-
-
-def agents(log):
-    """The stand-in agent processes of this test still present (running or not yet reaped)."""
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        if f"--fake-log={log}" in (proc.info["cmdline"] or []):
-            found.append(proc)
-    return found
-
-
-def starts(log):
-    return [call for call in ngrok_agent.calls(log) if call.get("event") == "start"]
-
-
-def created(log):
-    return [call for call in ngrok_agent.calls(log) if call.get("method") == "POST"]
-
-
-@pytest.fixture
-def agent(tmp_path, monkeypatch):
-    """Install a stand-in agent (mode ok, exit, offline or hang) as pyngrok's ngrok binary."""
-    monkeypatch.setattr(conf.get_default(), "config_path", str(tmp_path / "ngrok.yml"))
-    logs = []
-
-    def install(mode="ok"):
-        binary, log = ngrok_agent.install(tmp_path, mode)
-        monkeypatch.setattr(conf.get_default(), "ngrok_path", str(binary))
-        logs.append(log)
-        return log
-
-    yield install
-    close_all()
-    for log in logs:
-        assert agents(log) == [], "an ngrok agent was left running"
-
-
-def one_sentence(message: str) -> bool:
-    return "\n" not in message and message.endswith(".") and ". " not in message
 
 
 def test_one_tunnel_per_port_reused_on_reruns_and_closed_with_its_agent(agent):
@@ -162,7 +125,7 @@ def test_the_token_is_never_logged_even_when_ngrok_echoes_it(agent, caplog, caps
     assert "Your authtoken: ••••" in caplog.text  # ngrok's line was logged, masked
     captured = capsys.readouterr()
     for text in (caplog.text, str(failed.value), captured.out, captured.err, repr(SETTINGS)):
-        assert TOKEN not in text
+        assert NGROK_TOKEN not in text
 
 
 def test_the_agent_is_stopped_when_python_exits(agent):
@@ -173,13 +136,13 @@ from smskit.settings import Settings
 from smskit.tunnel import open_tunnel
 conf.get_default().ngrok_path = {conf.get_default().ngrok_path!r}
 conf.get_default().config_path = {conf.get_default().config_path!r}
-print(open_tunnel({free_port()}, Settings(ngrok_authtoken={TOKEN!r})).public_url)
+print(open_tunnel({free_port()}, Settings(ngrok_authtoken={NGROK_TOKEN!r})).public_url)
 """
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert done.stdout.startswith("https://"), done.stderr
-    assert TOKEN not in done.stdout + done.stderr
+    assert NGROK_TOKEN not in done.stdout + done.stderr
     pids = {call["pid"] for call in starts(log)}
     assert len(pids) == 1 and not any(psutil.pid_exists(pid) for pid in pids)
 

@@ -12,106 +12,76 @@ from dataclasses import replace
 
 import pytest
 
-from smskit import serve
 from smskit.settings import Settings, load_settings
 from smskit.twilio_number import NumberHookupError, hookups, point_number, restore_number
 from tests.conftest import ROOT, free_port
-from tests.fakes.twilio_api import LoopbackHttpClient, create_api, number_record
+from tests.fakes.stand_ins import ACCOUNT, NUMBER, TWILIO_TOKEN, TwilioApi, one_sentence
+from tests.fakes.twilio_api import LoopbackHttpClient
 
-ACCOUNT = "AC" + "0123456789abcdef" * 2
-TOKEN = "fake-auth-token-0123456789abcdef"  # what the stand-in expects; not a real token
-NUMBER = "+15005550006"
+pytest_plugins = ["tests.fakes.fixtures"]  # the twilio_api fixture
+
 TUNNEL = "https://abc123.ngrok-free.app/sms"
-SETTINGS = Settings(ACCOUNT, TOKEN, NUMBER, None)
+SETTINGS = Settings(ACCOUNT, TWILIO_TOKEN, NUMBER, None)
 
 
-class Api:
-    """The stand-in API, served on a loopback port."""
-
-    def __init__(self, **fields):
-        self.record = number_record(ACCOUNT, NUMBER, **fields)
-        self.other = number_record(ACCOUNT, "+15005550001")
-        self.app = create_api(ACCOUNT, TOKEN, [self.other, self.record])
-        self.server = serve(self.app, name="fake-twilio-api")
-
-    def client(self):
-        return LoopbackHttpClient(self.server.url, timeout=5)
-
-    @property
-    def calls(self):
-        return self.app.config["CALLS"]
-
-    def updates(self):
-        return [call for call in self.calls if call[0] == "POST"]
-
-
-@pytest.fixture
-def api():
-    """A stand-in for api.twilio.com; any number still pointed here is restored afterwards."""
-    stand_in = Api(sms_method="GET")
-    yield stand_in
-    for phone_number in hookups():
-        restore_number(phone_number)
-    stand_in.server.stop()
-
-
-def one_sentence(message: str) -> bool:
-    return "\n" not in message and message.endswith(".") and ". " not in message
-
-
-def test_points_the_number_here_and_restores_the_previous_url(api):
-    before = dict(api.record)
-    hookup = point_number(TUNNEL, SETTINGS, api.client())
-    assert (api.record["sms_url"], api.record["sms_method"]) == (TUNNEL, "POST")
+def test_points_the_number_here_and_restores_the_previous_url(twilio_api):
+    before = dict(twilio_api.record)
+    hookup = point_number(TUNNEL, SETTINGS, twilio_api.client())
+    assert (twilio_api.record["sms_url"], twilio_api.record["sms_method"]) == (TUNNEL, "POST")
     assert hookup.previous_url == before["sms_url"] and hookup.previous_method == "GET"
     assert hookups() == {NUMBER: hookup}
-    listing = api.calls[0]
+    listing = twilio_api.calls[0]
     assert listing[0] == "GET" and "PhoneNumber=%2B15005550006" in listing[1]
-    assert api.other["sms_url"] == before["sms_url"]  # the account's other number is untouched
+    assert (
+        twilio_api.other["sms_url"] == before["sms_url"]
+    )  # the account's other number is untouched
 
     restore_number(NUMBER)
-    assert (api.record["sms_url"], api.record["sms_method"]) == (before["sms_url"], "GET")
+    assert (twilio_api.record["sms_url"], twilio_api.record["sms_method"]) == (
+        before["sms_url"],
+        "GET",
+    )
     assert hookups() == {}
 
 
-def test_a_rerun_keeps_the_url_from_before_the_first_run(api):
-    original = api.record["sms_url"]
-    point_number(TUNNEL, SETTINGS, api.client())
-    point_number(TUNNEL, SETTINGS, api.client())
-    assert len(api.updates()) == 1  # already pointing here: no second change
-    moved = point_number("https://def456.ngrok-free.app/sms", SETTINGS, api.client())
+def test_a_rerun_keeps_the_url_from_before_the_first_run(twilio_api):
+    original = twilio_api.record["sms_url"]
+    point_number(TUNNEL, SETTINGS, twilio_api.client())
+    point_number(TUNNEL, SETTINGS, twilio_api.client())
+    assert len(twilio_api.updates()) == 1  # already pointing here: no second change
+    moved = point_number("https://def456.ngrok-free.app/sms", SETTINGS, twilio_api.client())
     assert moved.previous_url == original
     restore_number(NUMBER)
-    assert api.record["sms_url"] == original
+    assert twilio_api.record["sms_url"] == original
 
 
-def test_a_wrong_auth_token_is_one_sentence_without_the_token(api):
+def test_a_wrong_auth_token_is_one_sentence_without_the_token(twilio_api):
     wrong = replace(SETTINGS, twilio_auth_token="not-the-token-0123456789abcdef00")
     with pytest.raises(NumberHookupError) as refused:
-        point_number(TUNNEL, wrong, api.client())
+        point_number(TUNNEL, wrong, twilio_api.client())
     message = str(refused.value)
     assert "20003" in message and "TWILIO_AUTH_TOKEN" in message and one_sentence(message)
-    assert wrong.twilio_auth_token not in message and TOKEN not in message
-    assert api.updates() == [] and hookups() == {}
+    assert wrong.twilio_auth_token not in message and TWILIO_TOKEN not in message
+    assert twilio_api.updates() == [] and hookups() == {}
 
 
-def test_a_number_not_on_the_account_is_named(api):
+def test_a_number_not_on_the_account_is_named(twilio_api):
     stranger = replace(SETTINGS, twilio_phone_number="+15005550009")
     with pytest.raises(NumberHookupError) as unknown:
-        point_number(TUNNEL, stranger, api.client())
+        point_number(TUNNEL, stranger, twilio_api.client())
     message = str(unknown.value)
     assert "+15005550009 is not a number of Twilio account AC…cdef" in message
-    assert one_sentence(message) and api.updates() == []
+    assert one_sentence(message) and twilio_api.updates() == []
 
 
 def test_a_twiml_app_on_the_number_is_reported_not_overridden():
-    api = Api(sms_application_sid="AP" + "1" * 32)
+    stand_in = TwilioApi(sms_application_sid="AP" + "1" * 32)
     try:
         with pytest.raises(NumberHookupError, match="TwiML app AP1111"):
-            point_number(TUNNEL, SETTINGS, api.client())
-        assert api.updates() == []
+            point_number(TUNNEL, SETTINGS, stand_in.client())
+        assert stand_in.updates() == []
     finally:
-        api.server.stop()
+        stand_in.server.stop()
 
 
 def test_no_network_fails_fast_in_one_sentence():
@@ -136,29 +106,29 @@ def test_no_network_fails_fast_in_one_sentence():
         ),
     ],
 )
-def test_missing_or_malformed_settings_stop_before_any_request(api, settings, expected):
+def test_missing_or_malformed_settings_stop_before_any_request(twilio_api, settings, expected):
     with pytest.raises(NumberHookupError) as missing:
-        point_number(TUNNEL, settings, api.client())
+        point_number(TUNNEL, settings, twilio_api.client())
     assert str(missing.value).startswith(expected) and one_sentence(str(missing.value))
-    assert api.calls == []
+    assert twilio_api.calls == []
 
 
-def test_the_previous_url_comes_back_when_python_exits(api):
+def test_the_previous_url_comes_back_when_python_exits(twilio_api):
     script = f"""
 from smskit.settings import Settings
 from smskit.twilio_number import point_number
 from tests.fakes.twilio_api import LoopbackHttpClient
-point_number({TUNNEL!r}, Settings({ACCOUNT!r}, {TOKEN!r}, {NUMBER!r}, None),
-             LoopbackHttpClient({api.server.url!r}, timeout=5))
+point_number({TUNNEL!r}, Settings({ACCOUNT!r}, {TWILIO_TOKEN!r}, {NUMBER!r}, None),
+             LoopbackHttpClient({twilio_api.server.url!r}, timeout=5))
 print("pointed")
 """
-    original = api.record["sms_url"]
+    original = twilio_api.record["sms_url"]
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert done.stdout.strip() == "pointed", done.stderr
-    assert [call[2].get("SmsUrl") for call in api.updates()] == [TUNNEL, original]
-    assert (api.record["sms_url"], api.record["sms_method"]) == (original, "GET")
+    assert [call[2].get("SmsUrl") for call in twilio_api.updates()] == [TUNNEL, original]
+    assert (twilio_api.record["sms_url"], twilio_api.record["sms_method"]) == (original, "GET")
 
 
 LIVE = load_settings()

@@ -39,9 +39,9 @@ PATTERNS = {
         rf"\bAC{HEX32}\b[\s\S]{{0,300}}?\b({HEX32})\b|\b({HEX32})\b[\s\S]{{0,300}}?\bAC{HEX32}\b"
     ),
     "ngrok authtoken": re.compile(r"\b([0-9][A-Za-z0-9]{20,}_[A-Za-z0-9]{20,})\b"),
-    "NGROK_AUTHTOKEN value": re.compile(r"NGROK_AUTHTOKEN\s*[=:]\s*[\"']?([^\s\"'#$]{20,})"),
+    "NGROK_AUTHTOKEN value": re.compile(r"NGROK_AUTHTOKEN\s*[=:]\s*[\"']?([\w-]{20,})"),
 }
-PLACEHOLDER = re.compile(r"0123456789abcdef|(.)\1{5}", re.IGNORECASE)
+PLACEHOLDER = re.compile(r"0123456789abcdef|(.)\1{5}|your|here", re.IGNORECASE)
 CREDENTIAL_NAME = re.compile(r"(?i)token|secret|password|(?<![a-z])sid\b|_key\b|api_?key")
 CREDENTIAL_ATTRIBUTES = {"twilio_auth_token", "ngrok_authtoken", "twilio_account_sid"}
 
@@ -102,6 +102,8 @@ def test_the_scanner_finds_realistic_credentials_and_passes_placeholders():
         "auth_token = '0123456789abcdef0123456789abcdef'",
         f"AccountSid=AC{'0' * 32} MessageSid=SM{secrets.token_hex(16)}",
         'NGROK_AUTHTOKEN = "2fakeNgrokToken_0123456789abcdefXYZ"',
+        "NGROK_AUTHTOKEN=your_ngrok_authtoken_goes_here",
+        'f"NGROK_AUTHTOKEN={secrets.token_urlsafe(30)}"',
     ):
         assert findings(fake) == [], fake
 

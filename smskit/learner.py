@@ -1,12 +1,14 @@
 """Build the learner edition: every notebook with its solutions blanked and its checks kept.
 
     python -m smskit.learner                      # notebooks/ -> learner/
+    python -m smskit.learner --force              # start over: overwrite learner/'s notebooks
     python -m smskit.learner --source notebooks --out learner
 
 A code cell tagged `solution` keeps its imports, the signatures (and docstrings) of the
 functions it defines and the names it assigns; bodies and values become a placeholder.
 The `check` cell after it stays as it is, so it fails in plain words until the learner
-writes an answer. Outputs are cleared: they would give the solutions away.
+writes an answer. Outputs are cleared: they would give the solutions away. A notebook already
+in the learner folder is kept (it may hold the learner's work) unless `force` is set.
 """
 
 from __future__ import annotations
@@ -85,23 +87,33 @@ def learner_edition(notebook: nbformat.NotebookNode) -> int:
     return blanked
 
 
-def build(source: Path, out: Path) -> dict[Path, int]:
-    """Write the learner edition of every notebook in source to out; returns blanks per file."""
+def build(source: Path, out: Path, force: bool = False) -> dict[Path, int | None]:
+    """Write the learner edition of every notebook in source to out; returns blanks per file.
+
+    A notebook already in out is left alone (None in the result) unless force is set.
+    """
     notebooks = sorted(Path(source).glob("*.ipynb"))
     if not notebooks:
         raise FileNotFoundError(
             f"No notebooks in {source}; run this from the kit's root folder or pass --source."
         )
     out = Path(out)
+    if out.resolve() == Path(source).resolve():
+        raise ValueError(
+            "The learner edition needs its own folder: --out must differ from --source."
+        )
     out.mkdir(parents=True, exist_ok=True)
     written = {}
     for path in notebooks:
+        target = out / path.name
+        if target.exists() and not force:
+            written[target] = None
+            continue
         notebook = nbformat.read(path, as_version=4)
         try:
             blanks = learner_edition(notebook)
         except NotBlankable as problem:
             raise NotBlankable(f"{path.name}: {problem}") from None
-        target = out / path.name
         nbformat.write(notebook, target)
         log.info("Wrote %s with %d exercises blanked", target, blanks)
         written[target] = blanks
@@ -115,14 +127,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--source", type=Path, default=Path("notebooks"), help="default: notebooks")
     parser.add_argument("--out", type=Path, default=Path("learner"), help="default: learner")
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite notebooks already in the learner folder"
+    )
     args = parser.parse_args(argv)
     try:
-        written = build(args.source, args.out)
-    except (FileNotFoundError, NotBlankable) as problem:
+        written = build(args.source, args.out, args.force)
+    except (FileNotFoundError, ValueError) as problem:  # NotBlankable is a ValueError
         print(problem, file=sys.stderr)
         return 2
     for target, blanks in written.items():
-        print(f"{target}: {blanks} exercise{'s' if blanks != 1 else ''} to do")
+        if blanks is None:
+            print(f"{target}: kept, it is already there (--force overwrites it)")
+        else:
+            print(f"{target}: {blanks} exercise{'s' if blanks != 1 else ''} to do")
     first = next(iter(written))
     print(f"Open {first} to begin; the notebooks in {args.source} keep the solutions.")
     return 0

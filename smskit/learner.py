@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"{target}: {blanks} exercise{'s' if blanks != 1 else ''} to do")
     first = next(iter(written))
-    print(f"Open {first} to begin; the notebooks in {args.source} keep the solutions.")
+    print(f"Open {first} to begin; the notebooks in {args.source}/ keep the solutions.")
     return 0
 
 

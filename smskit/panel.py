@@ -41,6 +41,17 @@ HANDLER_NAME = "smskit-panel"
 APP_SECRETS = ("TWILIO_AUTH_TOKEN", "SECRET_KEY")  # Flask config keys never to show
 SECRET_PARAMETER = re.compile(r"(?i)\b((?:auth_?)?token|password|secret|key|signature)=[^&\s\"']+")
 
+COLUMNS = ("who", "To", "count", "last message", "reply", "cookie expires in", "session")
+STYLE = """<style>
+.smskit-panel .widget-html-content { line-height: 1.4; }
+.smskit-panel table { border-collapse: collapse; }
+.smskit-panel th { text-align: left; padding: 2px 8px 2px 0; white-space: nowrap; }
+.smskit-panel td { padding: 2px 8px 2px 0; vertical-align: top; }
+.smskit-conversations tbody tr { border-top: 1px solid var(--jp-border-color2, #ddd); }
+.smskit-conversations code { white-space: nowrap; }
+.smskit-log { max-height: 12em; overflow: auto; margin: 0; font-size: 85%; }
+</style>"""
+
 _panels: dict[str, ConversationPanel] = {}
 _panels_lock = threading.Lock()
 
@@ -66,6 +77,10 @@ class Totals:
     conversations: int
     messages: int
 
+    def text(self) -> str:
+        """Like "2 conversations, 3 messages"."""
+        return f"{counted(self.conversations, 'conversation')}, {counted(self.messages, 'message')}"
+
 
 @dataclass
 class _Conversation:
@@ -88,6 +103,11 @@ def remaining(seconds: float | None) -> str:
 def mask(text: str, secrets: list[str]) -> str:
     """text with every known secret value, and any token=/key=-style parameter, hidden."""
     return SECRET_PARAMETER.sub(lambda m: f"{m.group(1)}=***", scrub(text, *secrets))
+
+
+def counted(number: int, noun: str) -> str:
+    """ "1 message", "10,000 messages"."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def session_text(session: dict) -> str:
@@ -196,11 +216,12 @@ class ConversationPanel:
         )
         self.root = widgets.VBox(
             [
+                widgets.HTML(STYLE),
                 self.header,
                 widgets.HBox([phone, clock]),
                 self.totals_label,
                 self.table,
-                widgets.HTML("<b>Requests</b>"),
+                widgets.HTML("<b>Requests</b> (newest first)"),
                 self.log_view,
             ]
         )
@@ -269,7 +290,7 @@ class ConversationPanel:
             return None
         if delivery.ok:
             answer = delivery.reply or "(no reply)"
-            self.outcome.value = f"Reply: <span class='smskit-reply'>{html.escape(answer)}</span>"
+            self.outcome.value = f"Reply: <span class='smskit-answer'>{html.escape(answer)}</span>"
         else:
             error = html.escape(mask(str(delivery.error), self._secrets()))
             self.outcome.value = f"<span style='color:#b00'>{error}</span>"
@@ -347,8 +368,7 @@ class ConversationPanel:
 
     def text(self) -> str:
         """The table as plain text (deterministic for a given history; for notebooks and tests)."""
-        totals = self.totals()
-        lines = [f"{totals.conversations} conversations, {totals.messages} messages"]
+        lines = [self.totals().text()]
         columns = ("who", "From", "To", "count", "expires in", "session", "last message", "reply")
         table = [columns] + [
             (
@@ -378,37 +398,33 @@ class ConversationPanel:
             rows, totals = self.rows(), self.totals()
             self.header.value = self._header_html()
             self.clock_label.value = self._clock_html()
-            shown = f"showing the {len(rows)} most recent" if totals.conversations else "none yet"
-            self.totals_label.value = (
-                f"<b class='smskit-totals'>{totals.conversations:,} conversations, "
-                f"{totals.messages:,} messages</b> ({shown})"
+            hidden = totals.conversations - len(rows)
+            self.totals_label.value = f"<b class='smskit-totals'>{totals.text()}</b>" + (
+                f" (the {len(rows)} most recent shown)" if hidden else ""
             )
             self.table.value = self._table_html(rows)
-            lines = "\n".join(html.escape(line, quote=False) for line in list(self._log)[-30:])
-            self.log_view.value = (
-                "<pre class='smskit-log' style='max-height:12em;overflow:auto;margin:0;"
-                f"font-size:85%'>{lines or '(no requests yet)'}</pre>"
+            lines = "\n".join(
+                html.escape(line, quote=False) for line in reversed(list(self._log)[-30:])
             )
+            self.log_view.value = f"<pre class='smskit-log'>{lines or '(no requests yet)'}</pre>"
             self.renders += 1
 
     def _header_html(self) -> str:
-        token = self._auth_token()
         public = (
             f"<a href='{html.escape(self.public_url)}'>{html.escape(self.public_url)}</a>"
             if self.public_url
             else f"local only ({html.escape(self.public_note)})"
         )
-        checked = "checked" if token else "not checked (no TWILIO_AUTH_TOKEN)"
         facts = [
             ("Local URL", html.escape(self.server.url + self.path)),
             ("Public URL", public),
-            ("Signatures", checked),
+            (
+                "Signatures",
+                "checked" if self._auth_token() else "not checked (no TWILIO_AUTH_TOKEN)",
+            ),
             ("Twilio number", html.escape(self.number_note)),
         ]
-        cells = "".join(
-            f"<tr><th style='text-align:left;padding-right:1em'>{k}</th><td>{v}</td></tr>"
-            for k, v in facts
-        )
+        cells = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in facts)
         return f"<table class='smskit-header'>{cells}</table>"
 
     def _clock_html(self) -> str:
@@ -418,18 +434,7 @@ class ConversationPanel:
         return "Twilio's time: the real clock"
 
     def _table_html(self, rows: list[Row]) -> str:
-        head = "".join(
-            f"<th style='text-align:left;padding:2px 8px'>{name}</th>"
-            for name in (
-                "who",
-                "To",
-                "count",
-                "last message",
-                "reply",
-                "cookie expires in",
-                "session",
-            )
-        )
+        head = "".join(f"<th>{name}</th>" for name in COLUMNS)
         body = []
         for r in rows:
             who = html.escape(r.who)
@@ -444,17 +449,12 @@ class ConversationPanel:
                 ("expires", remaining(r.expires_in)),
                 ("session", f"<code>{html.escape(session_text(r.session))}</code>"),
             ]
-            tds = "".join(
-                f"<td class='smskit-{name}' style='padding:2px 8px;vertical-align:top'>{v}</td>"
-                for name, v in cells
-            )
-            body.append(
-                f"<tr data-from='{html.escape(r.sender)}' data-to='{html.escape(r.to)}' "
-                f"style='border-top:1px solid var(--jp-border-color2,#ddd)'>{tds}</tr>"
-            )
+            tds = "".join(f"<td class='smskit-{name}'>{value}</td>" for name, value in cells)
+            sender, to = html.escape(r.sender), html.escape(r.to)
+            body.append(f"<tr data-from='{sender}' data-to='{to}'>{tds}</tr>")
         return (
-            "<table class='smskit-conversations' style='border-collapse:collapse'>"
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f"<table class='smskit-conversations'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>"
         )
 
     # ---- the render thread and the end ---------------------------------------------------

@@ -1,0 +1,1 @@
+"""Benchmarks of the kit, measured side by side; run them with `python -m bench.run`."""

@@ -26,7 +26,7 @@ from .clock import SimulatedClock
 from .cookies import FOUR_HOURS
 from .events import MessageEvent
 from .live import LiveStatus, live_status
-from .server import InKernelServer
+from .server import InKernelServer, servers
 from .settings import SECRETS, load_settings, scrub
 from .simulator import LocalTwilio
 
@@ -48,7 +48,7 @@ STYLE = """<style>
 .smskit-panel th { text-align: left; padding: 2px 8px 2px 0; white-space: nowrap; }
 .smskit-panel td { padding: 2px 8px 2px 0; vertical-align: top; }
 .smskit-conversations tbody tr { border-top: 1px solid var(--jp-border-color2, #ddd); }
-.smskit-conversations code { white-space: nowrap; }
+.smskit-conversations code, .smskit-who { white-space: nowrap; }
 .smskit-log { max-height: 12em; overflow: auto; margin: 0; font-size: 85%; }
 </style>"""
 
@@ -265,14 +265,19 @@ class ConversationPanel:
         logger.addHandler(handler)
         return handler
 
+    @property
+    def current_server(self) -> InKernelServer:
+        """The server serving under the panel's name now (re-serving replaces the object)."""
+        return servers().get(self.server.name, self.server)
+
     def _auth_token(self) -> str | None:
         """The auth token the served app checks signatures with, if any."""
-        config = getattr(self.server.app, "config", None)
+        config = getattr(self.current_server.app, "config", None)
         return config.get("TWILIO_AUTH_TOKEN") if config is not None else None
 
     def _secrets(self) -> list[str]:
         """Values never to show: the app's signing key and token, the live credentials."""
-        config = getattr(self.server.app, "config", None) or {}
+        config = getattr(self.current_server.app, "config", None) or {}
         return [str(config[name]) for name in APP_SECRETS if config.get(name)] + self._settings
 
     # ---- what the learner does -----------------------------------------------------------
@@ -280,7 +285,7 @@ class ConversationPanel:
     def send(self, body: str | None = None):
         """Text the server from the phone's From/To (body, or the Body box); shows the reply."""
         if self._own_twilio:
-            self.twilio.url = self.server.url + self.path
+            self.twilio.url = self.current_server.url + self.path
             self.twilio.auth_token = self._auth_token()
         sender, to = self.sender_box.value.strip(), self.to_box.value.strip()
         try:
@@ -416,7 +421,7 @@ class ConversationPanel:
             else f"local only ({html.escape(self.public_note)})"
         )
         facts = [
-            ("Local URL", html.escape(self.server.url + self.path)),
+            ("Local URL", html.escape(self.current_server.url + self.path)),
             ("Public URL", public),
             (
                 "Signatures",

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "notebooks/04_go_live.ipynb"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -167,7 +169,6 @@ def use_the_panel(page, expect) -> None:
 
 
 def test_notebook_04_runs_in_jupyterlab_and_its_panel_counts(lab):
-    playwright = pytest.importorskip("playwright.sync_api")
     expect = playwright.expect
     expect.set_options(timeout=LONG)
     ARTIFACTS.mkdir(exist_ok=True)

@@ -170,10 +170,13 @@ def test_recreating_the_panel_leaves_one_subscriber_and_one_log_handler(server):
 
 
 def test_re_serving_under_the_same_name_keeps_the_panel_fed(server, panel):
-    again = serve(create_app({"SECRET_KEY": "test", "TWILIO_AUTH_TOKEN": None}), server.name)
+    token = "a-new-auth-token"
+    again = serve(create_app({"SECRET_KEY": "test", "TWILIO_AUTH_TOKEN": token}), server.name)
     try:
-        panel.send()
+        assert panel.send().ok  # the phone signs for the app that serves now
         assert panel.totals().messages == 1
+        panel.render()
+        assert "Signatures</th><td>checked" in panel.header.value
     finally:
         again.stop()
 

@@ -124,7 +124,7 @@ def close_tunnel(port: int) -> None:
             log.info("Closing %s: %s", found.public_url, problem)
         log.info("Tunnel %s closed", found.public_url)
         if not _open:
-            ngrok.kill(found.pyngrok_config)
+            _stop_agent(found.pyngrok_config)
 
 
 @atexit.register
@@ -132,7 +132,7 @@ def close_all() -> None:
     """Close every tunnel and stop the agent (also run when the interpreter exits)."""
     with _lock:
         _open.clear()
-        ngrok.kill(conf.get_default())
+        _stop_agent(conf.get_default())
 
 
 def tunnels() -> dict[int, Tunnel]:
@@ -151,7 +151,7 @@ def _running_tunnel(port: int, config: PyngrokConfig) -> ngrok.NgrokTunnel | Non
         listed = ngrok.get_tunnels(config)
     except PyngrokError as problem:  # the agent stopped answering: start afresh
         log.info("The ngrok agent did not list its tunnels (%s); restarting it", problem)
-        ngrok.kill(config)
+        _stop_agent(config)
         return None
     return next((found for found in listed if found.name == name_for(port)), None)
 
@@ -216,7 +216,7 @@ def _connect(port: int, config: PyngrokConfig, settings: Settings) -> ngrok.Ngro
     problem = outcome.get("error")
     if problem is not None:
         if not _open:  # leave no agent behind, unless it serves other tunnels
-            ngrok.kill(config)
+            _stop_agent(config)
         raise TunnelUnavailable(_explain(problem, settings)) from None
     return outcome["value"]
 
@@ -229,7 +229,15 @@ def _kill_starting_agent(config: PyngrokConfig) -> None:
     if starting is not None and starting.proc.poll() is None:
         starting.proc.kill()
         starting.proc.wait(REQUEST_TIMEOUT)
+    _stop_agent(config)
+
+
+def _stop_agent(config: PyngrokConfig) -> None:
+    """Stop the agent and close the pipe pyngrok reads its log from (pyngrok leaves it open)."""
+    agent = process._current_processes.get(config.ngrok_path)
     ngrok.kill(config)
+    if agent is not None and agent.proc.stdout is not None:
+        agent.proc.stdout.close()
 
 
 def _explain(problem: Exception, settings: Settings) -> str:

@@ -135,13 +135,6 @@ def test_re_running_the_go_live_cell_20_times_leaks_nothing(app, agent, twilio_a
     assert_no_growth("reruns go_live x20", 20, before, after)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (issue 7 report): pyngrok keeps every agent it started (atexit.register("
-    "_terminate_process, proc)) and never closes its stdout pipe, so each go_live/go_local "
-    "cycle leaves one file descriptor open; fix in smskit.tunnel: close the agent's "
-    "proc.stdout after ngrok.kill().",
-)
 def test_going_live_and_local_again_3_times_leaks_nothing(app, agent, twilio_api):
     """Each cycle starts and stops the (stand-in) ngrok agent."""
     log = agent("ok")

@@ -152,7 +152,7 @@ class ConversationPanel:
         self.counter_key, self.max_rows, self.interval = counter_key, rows, interval
         self._own_twilio = twilio is None
         settings = load_settings()
-        self._settings = [value for name in SECRETS if (value := getattr(settings, name))]
+        self._live_secrets = [value for name in SECRETS if (value := getattr(settings, name))]
         self.twilio = twilio or LocalTwilio(server.url + path, auth_token=self._auth_token())
         self._conversations: OrderedDict[tuple[str, str], _Conversation] = OrderedDict()
         self._messages = 0
@@ -278,7 +278,7 @@ class ConversationPanel:
     def _secrets(self) -> list[str]:
         """Values never to show: the app's signing key and token, the live credentials."""
         config = getattr(self.current_server.app, "config", None) or {}
-        return [str(config[name]) for name in APP_SECRETS if config.get(name)] + self._settings
+        return [str(config[name]) for name in APP_SECRETS if config.get(name)] + self._live_secrets
 
     # ---- what the learner does -----------------------------------------------------------
 

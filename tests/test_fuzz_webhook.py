@@ -281,14 +281,10 @@ def test_head_and_options_are_answered_without_a_5xx(client, method):
     assert response.status_code < 500
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (issue 7 report): the quickstart answers 405 with Flask's HTML page, "
-    "not a plain-text reason; fix: an errorhandler(HTTPException) that returns refusal().",
-)
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
 def test_methods_twilio_never_uses_get_405_with_a_plain_text_reason(client, method):
     response = client.open("/sms", method=method, data={"From": "+1", "To": "+2"})
     assert response.status_code == 405
     assert response.mimetype == "text/plain"
-    assert "POST" in response.get_data(as_text=True)
+    assert response.get_data(as_text=True).startswith("Method Not Allowed: ")
+    assert "POST" in response.headers["Allow"]

@@ -107,12 +107,6 @@ def test_altering_any_one_of_twilios_parameters_gets_403(signed_app, name):
     assert post(client, {**form, name: form[name] + "0"}, headers).status_code == 403
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (issue 7 report): for GET, the quickstart validates request.url, which werkzeug "
-    "returns with %3A, %C3%A9... decoded, not the URL Twilio signed; fix: validate "
-    "request.base_url + '?' + request.query_string.decode() instead.",
-)
 @pytest.mark.parametrize("body", ["Hi: there", "café", "ok (really)!"])
 def test_a_signed_get_with_reserved_characters_is_accepted(signed_app, body):
     twilio = LocalTwilio(signed_app, url="http://localhost/sms", method="GET", auth_token=TOKEN)

@@ -1,3 +1,5 @@
+# Generated from notebooks/03_sms_conversations.ipynb by `python -m smskit.export`.
+# Do not edit: change the cells tagged "export" there and run the command again.
 """Count the messages of each SMS conversation, as Twilio's cookie quickstart does.
 
 Twilio keeps one cookie per conversation (a From/To pair) and sends it back with the
@@ -18,9 +20,11 @@ from pathlib import Path
 from flask import Flask, Response, request, session
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 log = logging.getLogger(__name__)
+
 
 # The people we know, keyed by their number in E.164 form (how Twilio sends From).
 PEOPLE = {
@@ -29,8 +33,10 @@ PEOPLE = {
     "+14158675311": "Virgil",
 }
 
+
 # Twilio forgets a conversation's cookie after four hours; the server agrees.
 CONVERSATION_LIFETIME = timedelta(hours=4)
+
 
 # Characters XML 1.0 cannot carry, even escaped (most control characters).
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -70,9 +76,12 @@ def refusal(status, reason):
 
 def signed_by_twilio(token):
     """Whether X-Twilio-Signature matches this request's URL and parameters."""
+    # The URL exactly as Twilio asked for it: request.url would decode %-escapes in the query.
+    query = request.query_string.decode()
+    url = request.base_url + ("?" + query if query else "")
     params = request.form if request.method == "POST" else {}
     signature = request.headers.get("X-Twilio-Signature", "")
-    return RequestValidator(token).validate(request.url, params, signature)
+    return RequestValidator(token).validate(url, params, signature)
 
 
 def secret_key_for(app):
@@ -115,6 +124,14 @@ def create_app(test_config=None):
         token = app.config.get("TWILIO_AUTH_TOKEN")
         if token and not signed_by_twilio(token):
             return refusal(403, "Forbidden: X-Twilio-Signature does not match this request.")
+
+    @app.errorhandler(HTTPException)
+    def plain_text_error(error):
+        """Flask's own refusals (wrong method, unknown path) in one line of plain text too."""
+        response = error.get_response()
+        response.set_data(f"{error.name}: {error.description}\n")
+        response.mimetype = "text/plain"
+        return response
 
     @app.route("/sms", methods=["GET", "POST"])
     def sms_conversation():

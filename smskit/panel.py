@@ -504,8 +504,11 @@ class ConversationPanel:
 
 
 def descendants(widget: widgets.Widget) -> list[widgets.Widget]:
-    """widget and every widget inside it."""
+    """widget and every widget inside it, their Layout and Style widgets included."""
     found = [widget]
+    for part in ("layout", "style"):
+        if isinstance(getattr(widget, part, None), widgets.Widget):
+            found.append(getattr(widget, part))
     for child in getattr(widget, "children", ()):
         found += descendants(child)
     return found

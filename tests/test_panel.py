@@ -126,6 +126,7 @@ def test_the_header_says_local_only_and_then_what_the_live_code_reports(panel, s
 def test_log_lines_hide_secrets_and_never_reach_stderr(capfd, monkeypatch):
     token, ngrok_token = "s3cr3t-auth-token", "ngrok-s3cr3t-token"
     monkeypatch.setenv("NGROK_AUTHTOKEN", ngrok_token)
+    monkeypatch.delenv("SMSKIT_OFFLINE")  # read it, as a learner's kernel would
     app = create_app({"SECRET_KEY": "test", "TWILIO_AUTH_TOKEN": token})
     with serve(app, "panel-secrets") as server:
         panel = ConversationPanel(server, path="/sms?auth_token=" + token)

@@ -92,13 +92,6 @@ def test_re_running_the_serve_and_panel_cell_50_times_leaks_nothing(app):
     assert_no_growth("reruns server + panel x50", 50, before, after)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (issue 7 report): ConversationPanel.close() closes the widgets in children but "
-    "not their Layout and Style widgets (37 per panel stay in ipywidgets' registry, and their "
-    "comms stay open); fix in smskit.panel.descendants(): include widget.layout and "
-    "widget.style.",
-)
 def test_re_running_the_panel_cell_leaves_no_widget_open(server_for_panels):
     ConversationPanel(server_for_panels).close()  # warm-up
     before = len(widget_registry._instances)

@@ -234,6 +234,7 @@ def test_the_setup_check_cells_print_no_credential(monkeypatch, tmp_path):
     fake = dict(zip(NAMES, LIVE_SETTINGS.secrets(), strict=True))
     for name, value in fake.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SMSKIT_OFFLINE")  # read them, as a learner's kernel would
     monkeypatch.chdir(tmp_path)  # no .env of the developer's is read
     ran = []
     for name, index, tree in code_cells():
@@ -257,6 +258,7 @@ def test_the_panel_and_every_log_mask_the_credentials(
     fake = dict(zip(NAMES, LIVE_SETTINGS.secrets(), strict=True))
     for name, value in fake.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SMSKIT_OFFLINE")  # read them, as a learner's kernel would
     monkeypatch.chdir(tmp_path)
     caplog.set_level(logging.DEBUG)
     agent("ok")

@@ -7,6 +7,8 @@
 Needs only Python 3.11+. Extra arguments go to JupyterLab or pytest.
 """
 
+from __future__ import annotations  # so that an old Python reaches the version check
+
 import hashlib
 import os
 import subprocess
@@ -46,7 +48,7 @@ def run(program: str, *args: str) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - kit.py may be started by any python3
         print("The kit needs Python 3.11 or newer; run this with python3.11 (or newer).")
         return 2
     command, *rest = argv or ["help"]

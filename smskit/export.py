@@ -1,7 +1,7 @@
 """Generate the quickstart from the notebooks' cells tagged "export", as nbdev does.
 
-    python -m smskit.export           write quickstart/sms/sms_conversation.py
-    python -m smskit.export --check   fail if the file and the notebooks have drifted apart
+python -m smskit.export           write quickstart/sms/sms_conversation.py
+python -m smskit.export --check   fail if the file and the notebooks have drifted apart
 """
 
 from __future__ import annotations

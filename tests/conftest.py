@@ -107,3 +107,19 @@ def quickstart_copy(tmp_path):
 
 
 PYTHON = sys.executable
+
+
+def gunicorn(port: int, app_path: str) -> list[str]:
+    """The command that serves app_path with gunicorn's two worker processes on port."""
+    return [
+        PYTHON,
+        "-m",
+        "gunicorn",
+        "--workers",
+        "2",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        app_path,
+    ]

@@ -18,9 +18,8 @@ from flask import Flask, request
 
 from quickstart.sms.sms_conversation import CONVERSATION_LIFETIME, reply
 from smskit import LocalTwilio, serve
-from tests.conftest import OUR_NUMBER, free_port
+from tests.conftest import OUR_NUMBER, free_port, gunicorn
 from tests.figures import record
-from tests.test_gunicorn import gunicorn
 
 CONVERSATIONS, MESSAGES = 200, 20
 GEORGE = "+14158675309"

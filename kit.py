@@ -57,7 +57,9 @@ def main(argv: list[str]) -> int:
         return 0 if command in ("help", "-h", "--help") else 2
     set_up()
     if command == "lab":
-        return run("jupyter", "lab", FIRST_NOTEBOOK, *rest)
+        as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+        start_at = f"--LabApp.default_url=/lab/tree/{FIRST_NOTEBOOK}"
+        return run("jupyter", "lab", f"--ServerApp.root_dir={ROOT}", start_at, *as_root, *rest)
     return run("python", "-m", "pytest", *rest)
 
 

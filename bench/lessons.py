@@ -1,9 +1,9 @@
-"""5. The lessons: wall time of each notebook under nbval, and of all of them in one run.
+"""5. The lessons: wall time of all notebooks under nbval in one pytest run, and of each notebook.
 
-Every notebooks/*.ipynb present when the benchmark runs is included. Each notebook runs as its
-own pytest process (the wall time a learner or CI pays, pytest's start-up included) and all of
-them run in one pytest process (the total, one start-up); the runs are interleaved. pytest's
-own report gives the time inside pytest (kernel start and cells) for each notebook.
+Every notebooks/*.ipynb present when the benchmark runs is included. pytest runs them all in one
+process with the project's settings (nbval, strict), as `pytest notebooks` does; the wall time
+of that process is the total, and pytest's own report gives each notebook's time (its kernel's
+start and its cells). The rest of the wall time is pytest's start-up and collection.
 """
 
 from __future__ import annotations
@@ -13,21 +13,20 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .common import ROOT, Spread, interleaved
+from .common import ROOT, Spread
 
-ALL = "all in one run"
+ALL = "all, one pytest run (wall)"
+STARTUP = "pytest start-up and collection"
 
 
 @dataclass
 class LessonsResult:
     notebooks: list[str]
-    wall: dict[str, Spread]  # seconds, per notebook and ALL
-    inside: dict[str, Spread]  # seconds inside pytest, per notebook (from the one-run report)
-    failed: dict[str, str] = field(default_factory=dict)  # notebook -> pytest's last line
+    seconds: dict[str, Spread]  # per notebook, STARTUP and ALL
+    failed: list[str] = field(default_factory=list)  # pytest's last line, per failed run
     target: float = 60.0
 
 
@@ -64,34 +63,22 @@ def run(
 ) -> LessonsResult:
     """environment: what pytest runs in (default this process's)."""
     paths = notebooks()
-    inside: dict[str, list[float]] = {p.name: [] for p in paths}
-    failed: dict[str, str] = {}
+    samples: dict[str, list[float]] = {p.name: [] for p in paths} | {STARTUP: [], ALL: []}
+    failed = []
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "report.xml"
-
-        def one(path: Path) -> Callable[[], float]:
-            def once() -> float:
-                wall, passed, last = pytest_run([path], report, environment)
-                if not passed:
-                    failed[path.name] = last
-                return wall
-
-            return once
-
-        def everything() -> float:
+        for _ in range(repeats):
             wall, passed, last = pytest_run(paths, report, environment)
             if not passed:
-                failed[ALL] = last
-            for name, seconds in seconds_by_notebook(report).items():
-                inside.setdefault(name, []).append(seconds)
-            return wall
-
-        arms = {p.name: one(p) for p in paths} | {ALL: everything}
-        wall = interleaved(arms, repeats)
+                failed.append(last)
+            inside = seconds_by_notebook(report)
+            for name, seconds in inside.items():
+                samples.setdefault(name, []).append(seconds)
+            samples[STARTUP].append(wall - sum(inside.values()))
+            samples[ALL].append(wall)
     return LessonsResult(
         notebooks=[p.name for p in paths],
-        wall={name: Spread.of(values) for name, values in wall.items()},
-        inside={name: Spread.of(values) for name, values in inside.items() if values},
+        seconds={name: Spread.of(values) for name, values in samples.items() if values},
         failed=failed,
         target=target,
     )

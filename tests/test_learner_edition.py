@@ -27,7 +27,7 @@ from smskit.learner import (
 from tests.conftest import ROOT
 
 NOTEBOOKS = ROOT / "notebooks"
-LESSONS = ["01_http_cookies", "02_sessions", "03_sms_conversations"]
+LESSONS = ["01_http_cookies", "02_sessions", "03_sms_conversations", "04_go_live", "05_export"]
 
 
 def tags(cell) -> list[str]:

@@ -3,6 +3,7 @@
 
     python3 kit.py lab    open the lessons in JupyterLab
     python3 kit.py test   run every test: the code, the notebooks (nbval), the browser test
+    python3 kit.py bench  run the benchmarks (about 3 minutes) and write bench/RESULTS.md
 
 Needs only Python 3.11+. Extra arguments go to JupyterLab or pytest.
 """
@@ -52,7 +53,7 @@ def main(argv: list[str]) -> int:
         print("The kit needs Python 3.11 or newer; run this with python3.11 (or newer).")
         return 2
     command, *rest = argv or ["help"]
-    if command not in ("lab", "test"):
+    if command not in ("lab", "test", "bench"):
         print(__doc__)
         return 0 if command in ("help", "-h", "--help") else 2
     set_up()
@@ -60,6 +61,8 @@ def main(argv: list[str]) -> int:
         as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
         start_at = f"--LabApp.default_url=/lab/tree/{FIRST_NOTEBOOK}"
         return run("jupyter", "lab", f"--ServerApp.root_dir={ROOT}", start_at, *as_root, *rest)
+    if command == "bench":
+        return run("python", "-m", "bench.run", *rest)
     return run("python", "-m", "pytest", *rest)
 
 

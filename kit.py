@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""The kit's two commands; each sets up a local environment (.venv) first.
+"""The kit's commands; each sets up a local environment (.venv) first.
 
     python3 kit.py lab    open the lessons in JupyterLab
     python3 kit.py test   run every test: the code, the notebooks (nbval), the browser test
     python3 kit.py bench  run the benchmarks (about 3 minutes) and write bench/RESULTS.md
 
-Needs only Python 3.11+. Extra arguments go to JupyterLab or pytest.
+Needs only Python 3.11+. Extra arguments go to JupyterLab, pytest or the benchmarks.
 """
 
 from __future__ import annotations  # so that an old Python reaches the version check

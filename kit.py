@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / "kit-installed.txt"
 FIRST_NOTEBOOK = "notebooks/00_start_here.ipynb"
 
@@ -30,16 +31,34 @@ def wanted_stamp() -> str:
     return hashlib.sha256(recipe).hexdigest()
 
 
+def has_pip(python: str) -> bool:
+    """Whether .venv's Python exists and has pip (a half-made .venv has not)."""
+    if not Path(python).exists():
+        return False
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    return subprocess.call([python, "-m", "pip", "--version"], **quiet) == 0
+
+
 def set_up() -> None:
     """Create .venv and install the kit into it, unless it is already up to date."""
     if STAMP.exists() and STAMP.read_text() == wanted_stamp():
         return
-    if not (BIN / "python").exists() and not (BIN / "python.exe").exists():
+    python = str(PYTHON)
+    if not has_pip(python):
         print("Creating the environment in .venv ...", flush=True)
-        venv.create(VENV, with_pip=True)
+        try:
+            venv.create(VENV, with_pip=True, clear=True)
+        except subprocess.CalledProcessError:
+            sys.exit(
+                "Python could not create .venv with pip: install your system's venv package "
+                "(on Debian or Ubuntu: sudo apt install python3-venv), then run this again."
+            )
     print("Installing the kit and its dependencies (first time: a few minutes) ...", flush=True)
-    pip = [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, "--editable", f"{ROOT}[test]"], check=True)
+    pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    if subprocess.call([*pip, "--editable", f"{ROOT}[test]"]) != 0:
+        sys.exit(
+            "Installing the kit failed (see pip's message above); fix that, then run this again."
+        )
     STAMP.write_text(wanted_stamp())
 
 

@@ -11,10 +11,9 @@ import os
 import sys
 from pathlib import Path
 
-from dotenv import find_dotenv, load_dotenv
-
 from .clock import SystemClock
 from .cookies import CookieJars, ExpiryRule
+from .settings import load_settings
 from .simulator import LocalTwilio
 from .transport import RESPONSE_TIMEOUT
 
@@ -93,13 +92,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    load_dotenv(find_dotenv(usecwd=True))
     jar_path = args.jar or default_jar_path()
     jars = load_jars(jar_path, ExpiryRule(args.rule))
     twilio = LocalTwilio(
         args.url,
         method=args.method,
-        auth_token=os.environ.get("TWILIO_AUTH_TOKEN") or None,
+        auth_token=load_settings().twilio_auth_token,
         clock=jars.clock,
         jars=jars,
         timeout=args.timeout,

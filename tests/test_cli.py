@@ -64,8 +64,9 @@ def test_three_texts_count_1_2_3_and_another_number_starts_at_1(flask_run, tmp_p
 
 def test_it_signs_with_twilio_auth_token_when_set(flask_run, tmp_path):
     url = flask_run(TWILIO_AUTH_TOKEN="cli-token")
-    signed_env = {**os.environ, "TWILIO_AUTH_TOKEN": "cli-token"}
-    unsigned_env = {k: v for k, v in os.environ.items() if k != "TWILIO_AUTH_TOKEN"}
+    online = {k: v for k, v in os.environ.items() if k != "SMSKIT_OFFLINE"}
+    signed_env = {**online, "TWILIO_AUTH_TOKEN": "cli-token"}
+    unsigned_env = {k: v for k, v in online.items() if k != "TWILIO_AUTH_TOKEN"}
     good = smskit_text(url, GEORGE, "hi", tmp_path / "a.json", env=signed_env)
     bad = smskit_text(url, GEORGE, "hi", tmp_path / "b.json", env=unsigned_env)
     assert good.returncode == 0 and good.stdout.endswith("1 times\n")

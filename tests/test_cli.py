@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import PYTHON, QUICKSTART, ROOT, free_port
+from tests.conftest import PYTHON, QUICKSTART, free_port
 
 GEORGE, STRANGER, OURS = "+14158675309", "+14155550100", "+15005550006"
 
@@ -31,7 +31,7 @@ def smskit_text(url, sender, body, jar, *extra, env=None):
         text=True,
         timeout=60,
         env=env,
-        cwd=ROOT,
+        cwd=jar.parent,  # away from any .env of the developer's
     )
 
 

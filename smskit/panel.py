@@ -13,7 +13,6 @@ from __future__ import annotations
 import html
 import json
 import logging
-import re
 import threading
 import time
 from collections import OrderedDict, deque
@@ -39,7 +38,6 @@ LOG_LINES = 200  # request log lines kept
 SERVER_LOGGER = "smskit.server"
 HANDLER_NAME = "smskit-panel"
 APP_SECRETS = ("TWILIO_AUTH_TOKEN", "SECRET_KEY")  # Flask config keys never to show
-SECRET_PARAMETER = re.compile(r"(?i)\b((?:auth_?)?token|password|secret|key|signature)=[^&\s\"']+")
 
 COLUMNS = ("who", "To", "count", "last message", "reply", "cookie expires in", "session")
 STYLE = """<style>
@@ -98,11 +96,6 @@ def remaining(seconds: float | None) -> str:
         return "expired"
     whole = int(seconds)
     return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
-
-
-def mask(text: str, secrets: list[str]) -> str:
-    """text with every known secret value, and any token=/key=-style parameter, hidden."""
-    return SECRET_PARAMETER.sub(lambda m: f"{m.group(1)}=***", scrub(text, *secrets))
 
 
 def counted(number: int, noun: str) -> str:
@@ -250,7 +243,7 @@ class ConversationPanel:
 
     def add_log_line(self, line: str) -> None:
         """Append one request log line (any thread); secrets are masked."""
-        self._log.append(mask(line, self._secrets()))
+        self._log.append(scrub(line, *self._secrets()))
         self._wake.set()
 
     def _attach_log_handler(self) -> _LogToPanel:
@@ -297,7 +290,7 @@ class ConversationPanel:
             answer = delivery.reply or "(no reply)"
             self.outcome.value = f"Reply: <span class='smskit-answer'>{html.escape(answer)}</span>"
         else:
-            error = html.escape(mask(str(delivery.error), self._secrets()))
+            error = html.escape(scrub(str(delivery.error), *self._secrets()))
             self.outcome.value = f"<span style='color:#b00'>{error}</span>"
         self._wake.set()
         return delivery

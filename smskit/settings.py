@@ -28,6 +28,8 @@ ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 COPY_ENV = "copy .env.example to .env and"
+LOCAL_ONLY = "the kit carries on local-only"
+SECRET_PARAMETER = re.compile(r"(?i)\b((?:auth_?)?token|password|secret|key|signature)=[^&\s\"']+")
 
 
 def mask(secret: str | None) -> str:
@@ -40,11 +42,11 @@ def mask(secret: str | None) -> str:
 
 
 def scrub(text: str, *secrets: str | None) -> str:
-    """text with every given secret replaced by its mask."""
+    """text with every given secret replaced by its mask, and any token=/key=-style value hidden."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, mask(secret))
-    return text
+    return SECRET_PARAMETER.sub(lambda found: f"{found.group(1)}=***", text)
 
 
 def find_env_file() -> Path | None:

@@ -27,14 +27,13 @@ from pyngrok.exception import (
     PyngrokNgrokURLError,
 )
 
-from .settings import Settings, load_settings, scrub
+from .settings import LOCAL_ONLY, Settings, load_settings, scrub
 
 log = logging.getLogger(__name__)
 
 START_TIMEOUT = 5.0  # seconds for the agent to start and open a tunnel
 INSTALL_TIMEOUT = 60.0  # seconds to download the agent on first use (fails at once offline)
 REQUEST_TIMEOUT = 3.0  # seconds for each call to the agent's local API
-LOCAL_ONLY = "the kit carries on local-only"
 
 _open: dict[int, ngrok.NgrokTunnel] = {}
 _lock = threading.Lock()

@@ -25,12 +25,11 @@ from twilio.base.exceptions import (
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from .settings import Settings, load_settings, mask
+from .settings import LOCAL_ONLY, Settings, load_settings, mask
 
 log = logging.getLogger(__name__)
 
 TIMEOUT = 10.0  # seconds for each call to Twilio's REST API
-LOCAL_ONLY = "the kit carries on local-only"
 
 T = TypeVar("T")
 

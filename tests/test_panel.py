@@ -16,8 +16,9 @@ import pytest
 from quickstart.sms.sms_conversation import create_app, name_for
 from smskit.events import MessageEvent
 from smskit.live import LiveStatus
-from smskit.panel import HANDLER_NAME, SERVER_LOGGER, ConversationPanel, mask, panels, remaining
+from smskit.panel import HANDLER_NAME, SERVER_LOGGER, ConversationPanel, panels, remaining
 from smskit.server import serve
+from smskit.settings import scrub
 from smskit.simulator import LocalTwilio
 
 GEORGE, BOOTS, TWILIO_NUMBER = "+14158675309", "+14158675310", "+15005550006"
@@ -147,8 +148,8 @@ def test_log_lines_hide_secrets_and_never_reach_stderr(capfd, monkeypatch):
     assert "POST /sms" not in err
 
 
-def test_mask_hides_known_values_and_token_parameters():
-    assert mask("GET /x?token=abc&n=1 s3cr3t", ["s3cr3t"]) == "GET /x?token=***&n=1 ••••"
+def test_scrub_hides_known_values_and_token_parameters():
+    assert scrub("GET /x?token=abc&n=1 s3cr3t", "s3cr3t") == "GET /x?token=***&n=1 ••••"
 
 
 def test_recreating_the_panel_leaves_one_subscriber_and_one_log_handler(server):

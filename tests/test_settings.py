@@ -52,4 +52,4 @@ def test_mask(secret, shown):
 
 def test_scrub_replaces_each_secret_wherever_it_appears():
     text = f"sid={SID} token={TOKEN} again {TOKEN}"
-    assert scrub(text, SID, TOKEN, None) == "sid=AC…cdef token=•••• again ••••"
+    assert scrub(text, SID, TOKEN, None) == "sid=AC…cdef token=*** again ••••"  # token= too

@@ -13,6 +13,7 @@ Twilio documents the four-hour rule two ways, and both are here:
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import asdict, dataclass, field
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
@@ -108,13 +109,17 @@ def _http_date(text: str) -> float | None:
 
 
 class CookieJars:
-    """Every conversation's cookie jar, with Twilio's four-hour rule on a given clock."""
+    """Every conversation's cookie jar, with Twilio's four-hour rule on a given clock.
+
+    Safe to share between threads: each method holds the jars' lock.
+    """
 
     def __init__(self, clock, rule: ExpiryRule = ExpiryRule.FROM_SET, lifetime=FOUR_HOURS):
         self.clock = clock
         self.rule = ExpiryRule(rule)
         self.lifetime = lifetime
         self.conversations: dict[tuple[str, str], Conversation] = {}
+        self._lock = threading.RLock()
 
     def deadline(self, cookie: Cookie, conversation: Conversation) -> float:
         """When Twilio stops sending this cookie."""
@@ -126,18 +131,26 @@ class CookieJars:
 
     def live_cookies(self, sender: str, to: str) -> list[tuple[Cookie, float]]:
         """The pair's unexpired cookies with their deadlines; expired ones are dropped."""
-        conversation = self.conversations.get((sender, to))
-        if conversation is None:
-            return []
-        now = self.clock.now()
-        live = []
-        for key, cookie in list(conversation.cookies.items()):
-            deadline = self.deadline(cookie, conversation)
-            if deadline <= now:
-                del conversation.cookies[key]
-            else:
-                live.append((cookie, deadline))
-        return live
+        with self._lock:
+            conversation = self.conversations.get((sender, to))
+            if conversation is None:
+                return []
+            now = self.clock.now()
+            live = []
+            for key, cookie in list(conversation.cookies.items()):
+                deadline = self.deadline(cookie, conversation)
+                if deadline <= now:
+                    del conversation.cookies[key]
+                else:
+                    live.append((cookie, deadline))
+            return live
+
+    def expires_at(self, sender: str, to: str) -> float | None:
+        """When the pair's last cookie goes (epoch seconds, maybe already past); None if none."""
+        with self._lock:
+            conversation = self.conversations.get((sender, to))
+            cookies = conversation.cookies.values() if conversation else ()
+            return max((self.deadline(c, conversation) for c in cookies), default=None)
 
     def cookie_header(self, sender: str, to: str, request_path: str) -> str | None:
         """The Cookie header for the pair's next message, which also counts as activity."""
@@ -152,27 +165,31 @@ class CookieJars:
         self, sender: str, to: str, set_cookies: list[str], request_path: str, date=None
     ) -> list[str]:
         """Store a reply's Set-Cookie headers; returns the problems with any Twilio refuses."""
-        conversation = self.conversations.setdefault((sender, to), Conversation())
         problems = []
-        for header in set_cookies:
-            try:
-                cookie = parse_set_cookie(header, self.clock.now(), request_path, date)
-            except InvalidSetCookie as problem:
-                problems.append(str(problem))
-                continue
-            conversation.cookies[f"{cookie.name};{cookie.path}"] = cookie
-        self.live_cookies(sender, to)  # a cookie set already expired is a deletion
+        with self._lock:
+            conversation = self.conversations.setdefault((sender, to), Conversation())
+            for header in set_cookies:
+                try:
+                    cookie = parse_set_cookie(header, self.clock.now(), request_path, date)
+                except InvalidSetCookie as problem:
+                    problems.append(str(problem))
+                    continue
+                conversation.cookies[f"{cookie.name};{cookie.path}"] = cookie
+            self.live_cookies(sender, to)  # a cookie set already expired is a deletion
         return problems
 
     def forget(self, sender: str | None = None, to: str | None = None) -> None:
         """Drop one conversation's jar, or every jar when no pair is given."""
-        if sender is None and to is None:
-            self.conversations.clear()
-        else:
-            self.conversations.pop((sender, to), None)
+        with self._lock:
+            if sender is None and to is None:
+                self.conversations.clear()
+            else:
+                self.conversations.pop((sender, to), None)
 
     def to_dict(self) -> dict:
         """A JSON-ready copy of every jar (for the command line's jar file)."""
+        with self._lock:
+            conversations = list(self.conversations.items())
         return {
             "rule": self.rule.value,
             "conversations": [
@@ -182,7 +199,7 @@ class CookieJars:
                     "last_message_at": conversation.last_message_at,
                     "cookies": [asdict(c) for c in conversation.cookies.values()],
                 }
-                for (sender, to), conversation in self.conversations.items()
+                for (sender, to), conversation in conversations
             ],
         }
 

@@ -356,10 +356,9 @@ class ConversationPanel:
     def _expires_in(self, conversation: _Conversation) -> float | None:
         """Seconds the conversation's cookie has left: the local jars, else Twilio's 4 h."""
         event, jars = conversation.event, self.twilio.jars
-        jar = jars.conversations.get((event.sender, event.to))
-        if jar is not None:
-            deadlines = [jars.deadline(cookie, jar) for cookie in list(jar.cookies.values())]
-            return max(deadlines) - self.twilio.clock.now() if deadlines else None
+        if (event.sender, event.to) in jars.conversations:
+            expires = jars.expires_at(event.sender, event.to)
+            return None if expires is None else expires - self.twilio.clock.now()
         if event.session:  # a real phone: Twilio keeps the reply's cookie four hours
             return conversation.when + FOUR_HOURS - time.time()
         return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import secrets
-import threading
 import uuid
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
@@ -104,7 +103,6 @@ class LocalTwilio:
         self.jars = jars if jars is not None else CookieJars(self.clock, rule)
         self.account_sid = account_sid or new_sid("AC")
         self.messaging_service_sid = messaging_service_sid
-        self._jar_lock = threading.Lock()
 
     def params(self, sender: str, to: str, body: str, message_sid: str) -> dict[str, str]:
         """The parameters of an incoming-message webhook, as Twilio sends them."""
@@ -152,8 +150,7 @@ class LocalTwilio:
         if self.auth_token:
             headers["X-Twilio-Signature"] = self.signature(url, form)
         path = urlsplit(url).path or "/"
-        with self._jar_lock:
-            cookie = self.jars.cookie_header(sender, to, path)
+        cookie = self.jars.cookie_header(sender, to, path)
         if cookie:
             headers["Cookie"] = cookie
         outcome = dict(sender=sender, to=to, body=body, message_sid=message_sid, cookie_sent=cookie)
@@ -163,8 +160,7 @@ class LocalTwilio:
             )
         except WebhookError as error:
             return Delivery(**outcome, status=None, replies=(), set_cookies=(), error=error)
-        with self._jar_lock:
-            problems = self.jars.receive(sender, to, answer.set_cookies, path, answer.date)
+        problems = self.jars.receive(sender, to, answer.set_cookies, path, answer.date)
         error, replies = None, ()
         try:
             replies = tuple(reply_texts(answer.status, answer.content_type, answer.body))

@@ -63,8 +63,13 @@ def set_up() -> None:
 
 
 def run(program: str, *args: str) -> int:
-    """Run a program from .venv in the repository root; return its exit code."""
-    return subprocess.call([str(BIN / program), *args], cwd=ROOT)
+    """Run a program from .venv in the repository root, as if .venv were activated."""
+    activated = {
+        **os.environ,
+        "VIRTUAL_ENV": str(VENV),
+        "PATH": str(BIN) + os.pathsep + os.environ.get("PATH", ""),
+    }
+    return subprocess.call([str(BIN / program), *args], cwd=ROOT, env=activated)
 
 
 def main(argv: list[str]) -> int:

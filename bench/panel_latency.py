@@ -41,7 +41,6 @@ class PanelResult:
     process_cpu: dict[str, Spread]  # ms of kernel CPU per message, with and without the panel
     overhead: Spread  # process CPU with the panel / without
     renders_per_message: Spread
-    in_kernel: bool
     target: float
 
 
@@ -215,6 +214,5 @@ def run(conversations: int = 10_000, rounds: int = 5, target: float = 100.0) -> 
         process_cpu={k: Spread.of(v) for k, v in cpu.items() if k != "paced"},
         overhead=Spread.of(ratios(cpu, "burst", "no panel")),
         renders_per_message=Spread.of(samples["burst"]["renders"]),
-        in_kernel=True,
         target=target,
     )

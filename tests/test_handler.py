@@ -144,10 +144,6 @@ def test_e164_and_name_for():
     assert name_for("+15551234567") == "Monkey"
 
 
-def test_sessions_last_four_hours_on_the_server_too(app):
-    assert app.permanent_session_lifetime.total_seconds() == 4 * 60 * 60
-
-
 def test_a_generated_key_is_kept_private_and_shared(quickstart_copy, monkeypatch, caplog):
     monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
     monkeypatch.syspath_prepend(str(quickstart_copy.parent))

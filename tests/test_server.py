@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from smskit import LocalTwilio, serve, servers, stop
-from tests.conftest import OUR_NUMBER, free_port, port_is_free
+from tests.conftest import OUR_NUMBER, port_is_free
 
 GEORGE = "+14158675309"
 
@@ -105,7 +105,3 @@ def test_a_forged_request_is_an_event_too(signed_app):
         server.events.subscribe(events.append)
         LocalTwilio(server.url + "/sms", auth_token="wrong").text(GEORGE, OUR_NUMBER, "hi")
     assert [(e.status, e.session, e.replies) for e in events] == [(403, {}, ())]
-
-
-def test_free_port_helper_is_free():
-    assert port_is_free(free_port())

@@ -57,8 +57,6 @@ def signed_for(url, form):
 # Each forgery takes a genuine (form, headers, url) and returns what the forger sends.
 FORGERIES = {
     "wrong token": lambda f, h, u: (*signed_request(token="54321"), u),
-    "altered Body": lambda f, h, u: ({**f, "Body": "hi!"}, h, u),
-    "altered From": lambda f, h, u: ({**f, "From": "+14158675310"}, h, u),
     "added parameter": lambda f, h, u: ({**f, "Extra": "1"}, h, u),
     "removed parameter": lambda f, h, u: ({k: v for k, v in f.items() if k != "NumMedia"}, h, u),
     "replayed to another host": lambda f, h, u: (f, h, "https://evil.example.com/sms"),

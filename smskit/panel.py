@@ -80,14 +80,6 @@ class Totals:
         return f"{counted(self.conversations, 'conversation')}, {counted(self.messages, 'message')}"
 
 
-@dataclass
-class _Conversation:
-    """The latest event of one From/To pair, as kept by the panel."""
-
-    event: MessageEvent
-    when: float  # epoch seconds the event happened (wall clock)
-
-
 def remaining(seconds: float | None) -> str:
     """A countdown as H:MM:SS, "expired", or "no cookie"."""
     if seconds is None:
@@ -147,7 +139,7 @@ class ConversationPanel:
         settings = load_settings()
         self._live_secrets = [value for name in SECRETS if (value := getattr(settings, name))]
         self.twilio = twilio or LocalTwilio(server.url + path, auth_token=self._auth_token())
-        self._conversations: OrderedDict[tuple[str, str], _Conversation] = OrderedDict()
+        self._conversations: OrderedDict[tuple[str, str], MessageEvent] = OrderedDict()
         self._messages = 0
         self._log: deque[str] = deque(maxlen=LOG_LINES)
         self._state_lock = threading.Lock()
@@ -236,7 +228,7 @@ class ConversationPanel:
             return
         key = (event.sender, event.to)
         with self._state_lock:
-            self._conversations[key] = _Conversation(event, event.when.timestamp())
+            self._conversations[key] = event  # the latest event of each From/To pair
             self._conversations.move_to_end(key)
             self._messages += 1
         self._wake.set()
@@ -326,16 +318,15 @@ class ConversationPanel:
                 if len(recent) >= limit:
                     break
                 recent.append(self._conversations[key])
-        return [self._row(conversation) for conversation in recent]
+        return [self._row(event) for event in recent]
 
     def row(self, sender: str, to: str) -> Row | None:
         """One conversation's row, or None if the panel has not seen it."""
         with self._state_lock:
-            conversation = self._conversations.get((sender, to))
-        return None if conversation is None else self._row(conversation)
+            event = self._conversations.get((sender, to))
+        return None if event is None else self._row(event)
 
-    def _row(self, conversation: _Conversation) -> Row:
-        event = conversation.event
+    def _row(self, event: MessageEvent) -> Row:
         count = event.session.get(self.counter_key)
         if event.replies:
             reply = " / ".join(event.replies)
@@ -349,18 +340,19 @@ class ConversationPanel:
             count=count if isinstance(count, int) else None,
             message=event.body,
             reply=reply,
-            expires_in=self._expires_in(conversation),
+            expires_in=self._expires_in(event),
             session=event.session,
         )
 
-    def _expires_in(self, conversation: _Conversation) -> float | None:
-        """Seconds the conversation's cookie has left: the local jars, else Twilio's 4 h."""
-        event, jars = conversation.event, self.twilio.jars
+    def _expires_in(self, event: MessageEvent) -> float | None:
+        """Seconds the conversation's cookie has left: from the panel's local Twilio when it
+        texted this pair (its simulated clock), else Twilio's four hours on the wall clock."""
+        jars = self.twilio.jars
         if (event.sender, event.to) in jars.conversations:
             expires = jars.expires_at(event.sender, event.to)
             return None if expires is None else expires - self.twilio.clock.now()
         if event.session:  # a real phone: Twilio keeps the reply's cookie four hours
-            return conversation.when + FOUR_HOURS - time.time()
+            return event.when.timestamp() + FOUR_HOURS - time.time()
         return None
 
     def text(self) -> str:

@@ -9,10 +9,8 @@ import os
 import platform
 import pstats
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,26 +139,6 @@ def short_path(filename: str) -> str:
         return str(Path(filename).resolve().relative_to(ROOT))
     except ValueError:
         return filename
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_listening(port: int, process: subprocess.Popen, seconds: float = 30) -> None:
-    """Wait for a server process to accept connections; raise with its output if it dies."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited early:\n{process.communicate()[0]}")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listened on port {port} within {seconds} s")
 
 
 def machine() -> dict[str, str]:

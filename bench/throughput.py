@@ -14,7 +14,6 @@ import pstats
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -28,16 +27,15 @@ from urllib.parse import urlencode
 import psutil
 
 from smskit import LocalTwilio
+from smskit.processes import free_port, gunicorn_command, start_server, stop_server
 
 from .common import (
     ROOT,
     Spread,
-    free_port,
     interleaved,
     percentile,
     ratios,
     summarize,
-    wait_until_listening,
 )
 
 SENDER, OURS = "+14158675309", "+15005550006"
@@ -94,26 +92,14 @@ def gunicorn(app_path: str, config: Path | None = None) -> Iterator[Server]:
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if k != "TWILIO_AUTH_TOKEN"}
     environment["FLASK_SECRET_KEY"] = KEY
-    command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}"]
-    command += ["--log-level", "warning", *(["--config", str(config)] if config else []), app_path]
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    command = gunicorn_command(app_path, port)
+    if config:
+        command[-1:-1] = ["--config", str(config)]
+    process = start_server(command, port, env=environment, cwd=ROOT)
     try:
-        wait_until_listening(port, process)
         yield Server(f"http://127.0.0.1:{port}/sms", psutil.Process(process.pid))
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(process)
 
 
 def session_cookie(name: str, url: str) -> str:

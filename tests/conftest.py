@@ -2,9 +2,7 @@
 
 import os
 import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ os.environ.setdefault("FLASK_SECRET_KEY", "test suite key")
 
 from quickstart.sms.sms_conversation import create_app  # noqa: E402
 from smskit import LocalTwilio, SimulatedClock  # noqa: E402
+from smskit.processes import start_server, stop_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "quickstart" / "sms" / "sms_conversation.py"
@@ -52,28 +51,9 @@ def twilio(app, clock):
     return LocalTwilio(app, clock=clock)
 
 
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def port_is_free(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
-def wait_until_listening(port: int, process: subprocess.Popen, seconds: float = 20) -> None:
-    """Wait for a server process to accept connections; fail with its output if it dies."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the server exited early:\n{process.stdout.read()}")
-        if not port_is_free(port):
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"nothing listened on port {port} within {seconds} s")
 
 
 @pytest.fixture
@@ -82,20 +62,12 @@ def run_server():
     processes = []
 
     def start(command, port, **options):
-        process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **options
-        )
-        processes.append(process)
-        wait_until_listening(port, process)
-        return process
+        processes.append(start_server(command, port, **options))
+        return processes[-1]
 
     yield start
     for process in processes:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_server(process)
 
 
 @pytest.fixture
@@ -107,19 +79,3 @@ def quickstart_copy(tmp_path):
 
 
 PYTHON = sys.executable
-
-
-def gunicorn(port: int, app_path: str) -> list[str]:
-    """The command that serves app_path with gunicorn's two worker processes on port."""
-    return [
-        PYTHON,
-        "-m",
-        "gunicorn",
-        "--workers",
-        "2",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-        app_path,
-    ]

@@ -5,7 +5,8 @@ import subprocess
 
 import pytest
 
-from tests.conftest import PYTHON, QUICKSTART, free_port
+from smskit.processes import free_port
+from tests.conftest import PYTHON, QUICKSTART
 
 GEORGE, STRANGER, OURS = "+14158675309", "+14155550100", "+15005550006"
 

@@ -18,7 +18,8 @@ from flask import Flask, request
 
 from quickstart.sms.sms_conversation import CONVERSATION_LIFETIME, reply
 from smskit import LocalTwilio, serve
-from tests.conftest import OUR_NUMBER, free_port, gunicorn
+from smskit.processes import free_port, gunicorn_command
+from tests.conftest import OUR_NUMBER
 from tests.figures import record
 
 CONVERSATIONS, MESSAGES = 200, 20
@@ -76,7 +77,7 @@ def test_200_conversations_at_once_against_gunicorn_with_two_workers(run_server,
     """No FLASK_SECRET_KEY: both workers must share the key kept in the instance folder."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if k != "FLASK_SECRET_KEY"}
-    command = gunicorn(port, "sms_conversation:app") + ["--backlog", "512"]
+    command = gunicorn_command("sms_conversation:app", port) + ["--backlog", "512"]
     run_server(command, port, env=environment, cwd=quickstart_copy.parent)
     started = time.monotonic()
     counts = converse_in_parallel(LocalTwilio(f"http://127.0.0.1:{port}/sms"))

@@ -6,7 +6,8 @@ import os
 import pytest
 
 from smskit import LocalTwilio
-from tests.conftest import ROOT, free_port, gunicorn
+from smskit.processes import free_port, gunicorn_command
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -15,7 +16,10 @@ def test_it_runs_from_the_repository_root_by_module_path(run_server):
     port = free_port()
     environment = {**os.environ, "FLASK_SECRET_KEY": "gunicorn test"}
     run_server(
-        gunicorn(port, "quickstart.sms.sms_conversation:app"), port, env=environment, cwd=ROOT
+        gunicorn_command("quickstart.sms.sms_conversation:app", port),
+        port,
+        env=environment,
+        cwd=ROOT,
     )
     twilio = LocalTwilio(f"http://127.0.0.1:{port}/sms")
     replies = [twilio.text("+14158675309", "+15005550006", "hi").reply for _ in range(3)]

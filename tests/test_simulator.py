@@ -7,9 +7,10 @@ import pytest
 from flask import Flask, Response, request
 
 from smskit import LocalTwilio, serve
+from smskit.processes import free_port
 from smskit.simulator import segments
 from smskit.twiml import reply_texts
-from tests.conftest import OUR_NUMBER, TOKEN, free_port
+from tests.conftest import OUR_NUMBER, TOKEN
 
 GEORGE = "+14158675309"
 

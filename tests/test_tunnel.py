@@ -16,9 +16,10 @@ import pytest
 from pyngrok import conf, installer
 
 from smskit import tunnel
+from smskit.processes import free_port
 from smskit.settings import Settings, load_settings
 from smskit.tunnel import TunnelUnavailable, close_all, close_tunnel, open_tunnel, tunnels
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT
 from tests.fakes import ngrok_agent
 from tests.fakes.stand_ins import NGROK_TOKEN, agents, created, one_sentence, starts
 

@@ -12,9 +12,10 @@ from dataclasses import replace
 
 import pytest
 
+from smskit.processes import free_port
 from smskit.settings import Settings, load_settings
 from smskit.twilio_number import NumberHookupError, hookups, point_number, restore_number
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT
 from tests.fakes.stand_ins import ACCOUNT, NUMBER, TWILIO_TOKEN, TwilioApi, one_sentence
 from tests.fakes.twilio_api import LoopbackHttpClient
 

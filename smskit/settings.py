@@ -87,7 +87,7 @@ class Settings:
     def twilio_problem(self) -> str | None:
         """One sentence saying what is missing to hook up the Twilio number and how, or None."""
         missing = [
-            name for name, value in zip(NAMES[:3], self.secrets()[:3], strict=True) if not value
+            name for name, value in zip(NAMES[:3], self.values()[:3], strict=True) if not value
         ]
         if missing:
             return (
@@ -107,7 +107,7 @@ class Settings:
             )
         return None
 
-    def secrets(self) -> tuple[str | None, ...]:
+    def values(self) -> tuple[str | None, ...]:
         """The four values in NAMES order."""
         return (
             self.twilio_account_sid,

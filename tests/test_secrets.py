@@ -232,7 +232,7 @@ def standalone(tree: ast.Module) -> bool:
 
 def test_the_setup_check_cells_print_no_credential(monkeypatch, tmp_path):
     """Run every cell that reads the settings on its own, with credentials in the environment."""
-    fake = dict(zip(NAMES, LIVE_SETTINGS.secrets(), strict=True))
+    fake = dict(zip(NAMES, LIVE_SETTINGS.values(), strict=True))
     for name, value in fake.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("SMSKIT_OFFLINE")  # read them, as a learner's kernel would
@@ -256,7 +256,7 @@ def test_the_panel_and_every_log_mask_the_credentials(
 ):
     """Live credentials in the environment, signatures checked, the tunnel up (stand-ins):
     no widget of the panel, no log line of any logger, nothing printed shows a secret."""
-    fake = dict(zip(NAMES, LIVE_SETTINGS.secrets(), strict=True))
+    fake = dict(zip(NAMES, LIVE_SETTINGS.values(), strict=True))
     for name, value in fake.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("SMSKIT_OFFLINE")  # read them, as a learner's kernel would

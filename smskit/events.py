@@ -28,6 +28,11 @@ class MessageEvent:
     path: str
     when: datetime = field(default_factory=lambda: datetime.now(UTC))
 
+    @property
+    def refused(self) -> bool:
+        """Whether the app turned the request away (4xx: unsigned, malformed, too large)."""
+        return 400 <= self.status < 500
+
 
 def event_from(response) -> MessageEvent:
     """Describe the request being finished (call inside its request context)."""

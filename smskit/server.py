@@ -15,7 +15,9 @@ import threading
 from flask import Flask
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
+from .edition import IN_BROWSER
 from .events import EventFeed
+from .inprocess import serve_in_process
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +120,8 @@ def serve(app, name: str = "webhook", port: int | None = None) -> InKernelServer
     A replacement keeps the old port when it can (so a tunnel pointing at it stays valid)
     and keeps the old server's event feed (so subscribers keep receiving).
     """
+    if IN_BROWSER:  # no sockets or threads in a browser: see smskit/inprocess.py
+        return serve_in_process(app, name)
     with _servers_lock:
         old = _servers.pop(name, None)
     if old is not None:

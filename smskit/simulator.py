@@ -12,6 +12,7 @@ from twilio.request_validator import RequestValidator
 
 from .clock import SimulatedClock
 from .cookies import CookieJars, ExpiryRule
+from .inprocess import InProcessTransport, is_in_process
 from .transport import RESPONSE_TIMEOUT, HttpTransport, WsgiTransport
 from .twiml import WebhookError, reply_texts
 
@@ -92,7 +93,9 @@ class LocalTwilio:
         via: str | None = None,
     ):
         if isinstance(webhook, str):
-            self.url, self.transport = webhook, HttpTransport(timeout, via)
+            in_process = is_in_process(webhook)  # the browser edition's servers
+            transport = InProcessTransport(timeout) if in_process else HttpTransport(timeout, via)
+            self.url, self.transport = webhook, transport
         else:
             self.url, self.transport = url, WsgiTransport(webhook, timeout)
         if method not in ("POST", "GET"):

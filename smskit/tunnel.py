@@ -14,20 +14,18 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import sys
 import threading
 from dataclasses import dataclass
-
-from pyngrok import conf, ngrok, process
-from pyngrok.conf import PyngrokConfig
-from pyngrok.exception import (
-    PyngrokError,
-    PyngrokNgrokError,
-    PyngrokNgrokHTTPError,
-    PyngrokNgrokInstallError,
-    PyngrokNgrokURLError,
-)
+from typing import TYPE_CHECKING
 
 from .settings import LOCAL_ONLY, Settings, load_settings, scrub
+
+# pyngrok is imported where a tunnel is opened, never on import: it cannot even be imported in
+# a browser (the browser edition), which has no tunnels.
+if TYPE_CHECKING:
+    from pyngrok import ngrok
+    from pyngrok.conf import PyngrokConfig
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +73,10 @@ logging.getLogger("pyngrok.process.ngrok").addFilter(_redact)
 
 def agent_config(settings: Settings) -> PyngrokConfig:
     """pyngrok's settings for our agent: its default paths, our token and time limits."""
+    from pyngrok import conf
+
     default = conf.get_default()
-    return PyngrokConfig(
+    return conf.PyngrokConfig(
         ngrok_path=default.ngrok_path,
         config_path=default.config_path,
         auth_token=settings.ngrok_authtoken,
@@ -92,6 +92,8 @@ def name_for(port: int) -> str:
 
 def open_tunnel(port: int, settings: Settings | None = None) -> Tunnel:
     """A tunnel to 127.0.0.1:port: the open one if there is one, else a new one."""
+    from pyngrok import process
+
     settings = settings if settings is not None else load_settings()
     if not settings.has_ngrok:
         raise TunnelUnavailable(settings.ngrok_problem)
@@ -113,6 +115,9 @@ def open_tunnel(port: int, settings: Settings | None = None) -> Tunnel:
 
 def close_tunnel(port: int) -> None:
     """Close the tunnel to port, and stop the agent when no tunnel is left; harmless if none."""
+    from pyngrok import ngrok
+    from pyngrok.exception import PyngrokError
+
     with _lock:
         found = _open.pop(port, None)
         if found is None:
@@ -129,6 +134,10 @@ def close_tunnel(port: int) -> None:
 @atexit.register
 def close_all() -> None:
     """Close every tunnel and stop the agent (also run when the interpreter exits)."""
+    if "pyngrok.ngrok" not in sys.modules:  # no tunnel was ever opened
+        return
+    from pyngrok import conf
+
     with _lock:
         _open.clear()
         _stop_agent(conf.get_default())
@@ -136,6 +145,10 @@ def close_all() -> None:
 
 def tunnels() -> dict[int, Tunnel]:
     """The tunnels open now, by local port (no network)."""
+    if not _open:  # also keeps pyngrok unimported until a tunnel is opened
+        return {}
+    from pyngrok import conf, process
+
     with _lock:
         if not process.is_process_running(conf.get_default().ngrok_path):
             _open.clear()
@@ -144,6 +157,9 @@ def tunnels() -> dict[int, Tunnel]:
 
 def _running_tunnel(port: int, config: PyngrokConfig) -> ngrok.NgrokTunnel | None:
     """Our tunnel to port if the agent is running and still lists it."""
+    from pyngrok import ngrok, process
+    from pyngrok.exception import PyngrokError
+
     if not process.is_process_running(config.ngrok_path):
         return None
     try:
@@ -173,6 +189,9 @@ def _within(seconds: float, work, name: str) -> dict:
 
 def _install(config: PyngrokConfig) -> None:
     """Download the agent and write its config if they are missing, within INSTALL_TIMEOUT."""
+    from pyngrok import conf, ngrok
+    from pyngrok.exception import PyngrokNgrokInstallError
+
     config_path = conf.get_config_path(config)
     if os.path.exists(config.ngrok_path) and os.path.exists(config_path):
         return
@@ -199,6 +218,8 @@ def _install(config: PyngrokConfig) -> None:
 
 def _connect(port: int, config: PyngrokConfig, settings: Settings) -> ngrok.NgrokTunnel:
     """Start the agent if needed and open the tunnel, within START_TIMEOUT, or kill the agent."""
+    from pyngrok import ngrok
+
     outcome = _within(
         START_TIMEOUT,
         lambda: ngrok.connect(
@@ -222,6 +243,8 @@ def _connect(port: int, config: PyngrokConfig, settings: Settings) -> ngrok.Ngro
 
 def _kill_starting_agent(config: PyngrokConfig) -> None:
     """Kill an agent that hangs while starting; pyngrok's start loop then ends on its own."""
+    from pyngrok import process
+
     # pyngrok registers the process before waiting for its first line; kill it from here,
     # since pyngrok's own kill_process waits for the lock its start loop holds.
     starting = process._current_processes.get(config.ngrok_path)
@@ -233,6 +256,8 @@ def _kill_starting_agent(config: PyngrokConfig) -> None:
 
 def _stop_agent(config: PyngrokConfig) -> None:
     """Stop the agent and close the pipe pyngrok reads its log from (pyngrok leaves it open)."""
+    from pyngrok import ngrok, process
+
     agent = process._current_processes.get(config.ngrok_path)
     ngrok.kill(config)
     if agent is not None and agent.proc.stdout is not None:
@@ -241,6 +266,8 @@ def _stop_agent(config: PyngrokConfig) -> None:
 
 def _explain(problem: Exception, settings: Settings) -> str:
     """One sentence for what went wrong in pyngrok, saying what to do."""
+    from pyngrok.exception import PyngrokNgrokError, PyngrokNgrokHTTPError, PyngrokNgrokURLError
+
     detail = scrub(getattr(problem, "ngrok_error", None) or str(problem), settings.ngrok_authtoken)
     log.info("ngrok failed: %s", detail)
     code = getattr(problem, "ngrok_error_code", None)

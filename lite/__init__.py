@@ -1,0 +1,1 @@
+"""The browser edition (JupyterLite): build the static site and serve it."""

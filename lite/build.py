@@ -1,0 +1,221 @@
+"""Build the browser edition: JupyterLite with the Pyodide kernel, every file served by the site.
+
+Nothing comes from a CDN, at build time or in the browser: Pyodide's core comes from the npm
+package `pyodide`, every Python package is a pinned wheel from PyPI (lite/wheels.txt), and the
+kernel finds them all in the site's own Pyodide lock file. The finished site is a static folder.
+
+>>> site = build()          # build/lite/site; again with the same inputs: at once
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from email.parser import Parser
+from pathlib import Path
+
+from jupyterlite_pyodide_kernel.constants import PYODIDE_VERSION
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = ROOT / "lite"
+OUT = ROOT / "build" / "lite"  # build/ is ignored by git
+SITE = OUT / "site"
+CACHE = OUT / "cache"
+STAMP = SITE / ".inputs-sha256"
+LESSONS = ROOT / "notebooks"
+
+# The Pyodide distribution's Python and platform, for the packages' environment markers.
+BROWSER_MARKERS = {
+    **default_environment(),
+    "python_version": "3.14",
+    "python_full_version": "3.14.2",
+    "sys_platform": "emscripten",
+    "platform_system": "Emscripten",
+    "platform_machine": "wasm32",
+    "os_name": "posix",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+}
+# Dependencies the site does not ship: desktop only, or brought by the Pyodide kernel itself.
+NOT_SHIPPED = {"pyngrok", "jupyterlab", "ipykernel", "widgetsnbextension", "jupyterlab-widgets"}
+# The parts of the npm package a browser needs (no source maps, type stubs or demo pages).
+PYODIDE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"]
+
+
+class BuildError(RuntimeError):
+    """The site could not be built; the message says what to do."""
+
+
+def inputs_digest() -> str:
+    """A hash of everything the site is built from: rebuild when, and only when, it changes."""
+    digest = hashlib.sha256()
+    versions = f"{PYODIDE_VERSION} {sys.version_info[:2]}"
+    digest.update(versions.encode())
+    sources = [*HERE.glob("*.txt"), *HERE.glob("*.json"), *HERE.glob("*.py")]
+    sources += [ROOT / "pyproject.toml", *LESSONS.glob("*.ipynb"), *(ROOT / "smskit").rglob("*.py")]
+    for path in sorted(sources):
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def run(*command: str | Path, **kwargs) -> None:
+    """Run a build step; raise BuildError with its output when it fails."""
+    done = subprocess.run([str(part) for part in command], capture_output=True, text=True, **kwargs)
+    if done.returncode != 0:
+        raise BuildError(f"{command[2] if len(command) > 2 else command[0]} failed:\n{done.stderr}")
+
+
+def pip(*args: str | Path, env: dict | None = None) -> None:
+    """Run this Python's pip quietly."""
+    run(sys.executable, "-m", "pip", *args, "--quiet", "--disable-pip-version-check", env=env)
+
+
+def pinned(name: str) -> list[str]:
+    """The requirements listed in lite/<name>, without comments."""
+    lines = (HERE / name).read_text().splitlines()
+    return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
+
+
+def fetch_wheels(folder: Path) -> None:
+    """Download the pinned pure wheels and build the pure ones from sdists (cached)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pure = ["--only-binary=:all:", "--platform=any", "--python-version=3.14", "--abi=none"]
+    pip("download", "--no-deps", *pure, "--implementation=py", "-d", folder, *pinned("wheels.txt"))
+    for requirement in pinned("sdists.txt"):
+        name = canonicalize_name(Requirement(requirement).name)
+        if any(folder.glob(f"{name.replace('-', '_')}-*-py3-none-any.whl")):
+            continue
+        # A compiler that always fails: the sdist's setup.py then builds its pure-Python fallback.
+        no_speedups = {**os.environ, "CC": "false", "CXX": "false"}
+        pip("wheel", "--no-deps", "--no-binary=:all:", "-w", folder, requirement, env=no_speedups)
+    binary = [path.name for path in folder.glob("*.whl") if not path.name.endswith("-none-any.whl")]
+    if binary:
+        raise BuildError(f"Pyodide cannot load these platform wheels: {binary}.")
+
+
+def build_smskit_wheel(folder: Path) -> None:
+    """smskit itself, as a wheel built from this checkout."""
+    for old in folder.glob("smskit-*.whl"):
+        old.unlink()
+    pip("wheel", "--no-deps", "-w", folder, ROOT)
+
+
+def fetch_pyodide(folder: Path) -> Path:
+    """Pyodide's core from the npm package of the version the kernel expects (cached)."""
+    unpacked = folder / f"pyodide-{PYODIDE_VERSION}"
+    if not (unpacked / "package" / "pyodide-lock.json").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        run("npm", "pack", "--silent", f"pyodide@{PYODIDE_VERSION}", cwd=folder)
+        with tarfile.open(folder / f"pyodide-{PYODIDE_VERSION}.tgz") as archive:
+            archive.extractall(unpacked, filter="data")
+    return unpacked / "package"
+
+
+def wheel_metadata(wheel: Path) -> tuple[str, str, list[str], list[str]]:
+    """A wheel's name, version, requirements and top-level import names."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        info = next(name for name in names if name.endswith(".dist-info/METADATA"))
+        metadata = Parser().parsestr(archive.read(info).decode())
+    tops = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".data")}
+    imports = sorted(
+        top.removesuffix(".py")
+        for top in tops
+        if not top.endswith(".dist-info") and (top.endswith(".py") or "." not in top)
+    )
+    return metadata["Name"], metadata["Version"], metadata.get_all("Requires-Dist") or [], imports
+
+
+def browser_needs(requirements: list[str]) -> list[str]:
+    """The requirements that apply in the browser (no extras), as canonical names."""
+    environment = {**BROWSER_MARKERS, "extra": ""}
+    needs = []
+    for line in requirements:
+        requirement = Requirement(line)
+        if requirement.marker is None or requirement.marker.evaluate(environment):
+            needs.append(canonicalize_name(requirement.name))
+    return needs
+
+
+def lock_file(core_lock: dict, wheels: list[Path]) -> dict:
+    """Pyodide's lock with exactly the site's wheels (it would fetch the others from nowhere)."""
+    packages = {}
+    for wheel in wheels:
+        name, version, requirements, imports = wheel_metadata(wheel)
+        packages[canonicalize_name(name)] = {
+            "name": canonicalize_name(name),
+            "version": version,
+            "file_name": wheel.name,
+            "install_dir": "site",
+            "sha256": hashlib.sha256(wheel.read_bytes()).hexdigest(),
+            "package_type": "package",
+            "imports": imports,
+            "depends": browser_needs(requirements),
+            "unvendored_tests": False,
+        }
+    for package in packages.values():
+        missing = set(package["depends"]) - packages.keys() - NOT_SHIPPED
+        if missing:
+            raise BuildError(f"{package['name']} needs {sorted(missing)}: pin them in wheels.txt.")
+        package["depends"] = [name for name in package["depends"] if name in packages]
+    return {"info": core_lock["info"], "packages": packages}
+
+
+def stage(folder: Path, pyodide: Path, wheels: Path) -> None:
+    """The lite directory: config, Pyodide with the site's lock and wheels, the notebooks."""
+    shutil.rmtree(folder, ignore_errors=True)
+    static = folder / "static" / "pyodide"
+    static.mkdir(parents=True)
+    for name in PYODIDE_FILES:
+        shutil.copy2(pyodide / name, static / name)
+    shipped = sorted(wheels.glob("*.whl"))
+    for wheel in shipped:
+        shutil.copy2(wheel, static / wheel.name)
+    core_lock = json.loads((pyodide / "pyodide-lock.json").read_text())
+    (static / "pyodide-lock.json").write_text(json.dumps(lock_file(core_lock, shipped)))
+    for name in ("jupyter-lite.json", "overrides.json"):
+        shutil.copy2(HERE / name, folder / name)
+    notebooks = folder / "files" / "notebooks"
+    notebooks.mkdir(parents=True)
+    for lesson in sorted(LESSONS.glob("*.ipynb")):
+        shutil.copy2(lesson, notebooks / lesson.name)
+    learner = folder / "files" / "learner"
+    run(sys.executable, "-m", "smskit.learner", "--source", LESSONS, "--out", learner, cwd=ROOT)
+
+
+def build(force: bool = False) -> Path:
+    """Build the site into build/lite/site (skipped when its inputs have not changed)."""
+    digest = inputs_digest()
+    if not force and STAMP.exists() and STAMP.read_text() == digest:
+        log.info("The site in %s is up to date", SITE)
+        return SITE
+    wheels = CACHE / "wheels"
+    fetch_wheels(wheels)
+    build_smskit_wheel(wheels)
+    pyodide = fetch_pyodide(CACHE)
+    with tempfile.TemporaryDirectory(dir=OUT) as scratch:
+        lite_dir = Path(scratch) / "lite"
+        stage(lite_dir, pyodide, wheels)
+        shutil.rmtree(SITE, ignore_errors=True)
+        jupyter = Path(sys.executable).with_name("jupyter")
+        run(
+            jupyter, "lite", "build", "--lite-dir", lite_dir, "--output-dir", SITE,
+            "--contents", lite_dir / "files", "--apps", "lab", "--apps", "notebook",
+            "--no-sourcemaps", "--no-unused-shared-packages", cwd=lite_dir,
+        )  # fmt: skip
+    STAMP.write_text(digest)
+    return SITE

@@ -1,0 +1,106 @@
+"""Drive the built site in Debian's Chromium (headless, through Python playwright): open a lesson,
+wait for the Pyodide kernel, Run All, and read back the notebook with its outputs.
+
+Chromium starts so that every host but 127.0.0.1 resolves to nothing, and every request the page
+makes is recorded, so a caller can check that nothing left the site's origin. No browser is ever
+downloaded: playwright drives the chromium found on PATH.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.sync_api import Browser, Route, sync_playwright
+
+from .serve import site_server
+
+CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser"))), None)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",  # nowhere but this machine
+]
+PATIENCE_MS = 240_000  # a kernel once took 107 s to start on a busy two-core machine
+
+KERNEL_IDLE = """() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel
+    ?.status === 'idle'"""
+ALL_RAN = """() => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    const cells = panel.content.model.toJSON().cells;
+    return panel.sessionContext.session.kernel.status === 'idle'
+        && cells.every(cell => cell.cell_type !== 'code' || cell.execution_count !== null);
+}"""
+CLEAR_AND_RUN_ALL = """async () => {
+    await window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs');
+    window.jupyterapp.commands.execute('notebook:run-all-cells');
+}"""
+NOTEBOOK = "() => window.jupyterapp.shell.currentWidget.content.model.toJSON()"
+
+
+@dataclass
+class LessonRun:
+    """One lesson opened and run: its timings, and the notebook with its outputs (nbformat)."""
+
+    kernel_ready: float
+    run_all: float
+    notebook: dict
+    outside: list[str] = field(default_factory=list)  # requests that left the site's origin
+
+
+def expose_app(route: Route) -> None:
+    """Serve jupyter-lite.json with the app exposed as window.jupyterapp, for reading the model."""
+    answer = route.fetch()
+    config = answer.json()
+    config["jupyter-config-data"]["exposeAppInBrowser"] = True
+    route.fulfill(response=answer, json=config)
+
+
+@contextmanager
+def site_in_chromium(site: Path) -> Iterator[tuple[str, Browser]]:
+    """The site served on a free loopback port, and a headless Chromium to open it with."""
+    server = site_server(site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host, port = server.server_address[:2]
+    try:
+        with sync_playwright() as driver:
+            browser = driver.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                yield f"http://{host}:{port}", browser
+            finally:
+                browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def run_lesson(origin: str, browser: Browser, path: str) -> LessonRun:
+    """Open the notebook at path (e.g. notebooks/01_http_cookies.ipynb) and Run All in it."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(PATIENCE_MS)
+    outside: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(origin + "/") else outside.append(r.url))
+    page.route("**/jupyter-lite.json", expose_app)
+    try:
+        opened = time.monotonic()
+        page.goto(f"{origin}/lab/index.html?path={path}")
+        page.wait_for_function(KERNEL_IDLE, polling=250)
+        ready = time.monotonic()
+        page.evaluate(CLEAR_AND_RUN_ALL)
+        page.wait_for_function(ALL_RAN, polling=250)
+        ran = time.monotonic()
+        notebook = page.evaluate(NOTEBOOK)
+    finally:
+        page.close()
+    return LessonRun(ready - opened, ran - ready, notebook, outside)

@@ -1,0 +1,219 @@
+"""The browser edition: serve() in-process, pyngrok left unimported, and lessons 00-03 in Chromium.
+
+The browser test builds the JupyterLite site (cached in build/lite/ by a hash of its inputs, so a
+second run starts at once), serves it on loopback and opens each lesson in Debian's Chromium,
+started so that no host but 127.0.0.1 resolves. It runs every cell and compares the lessons' key
+outputs with the desktop edition's committed ones. Skips, saying why, without chromium or npm.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+from flask import Flask, make_response, request, session
+
+from lite.build import browser_needs, inputs_digest
+from smskit import LocalTwilio, edition, server
+from smskit.inprocess import InProcessServer, serve_in_process, uninstall_adapter
+from smskit.wire import exchange_lines
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = ["00_start_here", "01_http_cookies", "02_sessions", "03_sms_conversations"]
+# The outputs each lesson teaches with: the cookie headers in 01, the decoded session in 02,
+# the counts in 03. They must read the same in the browser as on the desktop.
+KEY_CELLS = {
+    "01_http_cookies": ["c012", "c014", "c016", "c021", "c022", "c028", "c030", "c044", "c046"],
+    "02_sessions": ["c006", "c010", "c012", "c015", "c017", "c029", "c033", "c035"],
+    "03_sms_conversations": ["c041", "c043", "c045", "c049", "c051", "c058", "c060", "c062"],
+}
+
+
+@pytest.fixture
+def in_process():
+    """serve_in_process as the browser has it, with requests' own adapter put back after."""
+    yield serve_in_process
+    uninstall_adapter()
+
+
+def visits_app() -> Flask:
+    app = Flask(__name__)
+    app.secret_key = "test key"
+
+    @app.get("/visit")
+    def visit():
+        visits = int(request.cookies.get("visits", "0")) + 1
+        response = make_response(f"Visit number {visits}.")
+        response.set_cookie("visits", str(visits))
+        return response
+
+    @app.post("/sms")
+    def sms():
+        session["counter"] = session.get("counter", 0) + 1
+        return f"<Response><Message>{session['counter']}</Message></Response>", {
+            "Content-Type": "text/xml"
+        }
+
+    return app
+
+
+def test_requests_reach_an_in_process_server_as_over_http(in_process):
+    served = in_process(visits_app(), name="Cookies 1")
+    assert served.url == "http://cookies-1.lite"
+    browser = requests.Session()
+    answers = [browser.get(served.url + "/visit").text for _ in range(3)]
+    assert answers == ["Visit number 1.", "Visit number 2.", "Visit number 3."]
+    response = requests.get(served.url + "/visit", headers={"Cookie": "visits=41"})
+    assert response.raw.headers.getlist("Set-Cookie") == ["visits=42; Path=/"]
+    assert response.headers["Date"].endswith(" GMT")  # as werkzeug's server adds it
+    assert exchange_lines(response)[:4] == [
+        "> GET /visit HTTP/1.1",
+        "> Host: cookies-1.lite",
+        "> Cookie: visits=41",
+        "",
+    ]
+    assert "< HTTP/1.0 200 OK" in exchange_lines(response)
+
+
+def test_a_replaced_server_keeps_its_events_and_a_stopped_one_says_what_to_do(in_process):
+    first = in_process(visits_app(), name="sms")
+    second = in_process(visits_app(), name="sms")
+    assert second.events is first.events and not first.running
+    second.stop()
+    with pytest.raises(requests.ConnectionError, match="run the cell that calls serve"):
+        requests.get(second.url + "/visit")
+    with pytest.raises(requests.ConnectionError, match="Nothing is served"):
+        requests.get("http://elsewhere.lite/")
+
+
+def test_local_twilio_texts_an_in_process_url_and_keeps_its_cookies(in_process):
+    served = in_process(visits_app(), name="sms")
+    twilio = LocalTwilio(served.url + "/sms")
+    assert [twilio.text("+14158675309", "+15005550006", "hi").reply for _ in range(3)] == [
+        "1",
+        "2",
+        "3",
+    ]
+    served.stop()
+    assert twilio.text("+14158675309", "+15005550006", "hi").error.code == 11200
+
+
+def test_serve_hands_out_an_in_process_server_on_emscripten(monkeypatch, in_process):
+    monkeypatch.setattr(server, "IN_BROWSER", True)
+    served = server.serve(visits_app(), name="sessions")
+    assert isinstance(served, InProcessServer)
+    assert requests.get(served.url + "/visit").text == "Visit number 1."
+
+
+def test_a_cell_that_needs_a_thread_says_so_in_one_sentence(monkeypatch, capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    monkeypatch.setattr(edition, "IN_BROWSER", True)
+    monkeypatch.setattr("IPython.get_ipython", lambda: shell)
+    edition.explain_missing_threads()
+    try:
+        quiet = shell.run_cell('raise RuntimeError("can\'t start new thread")')
+        assert edition.NO_THREADS in capsys.readouterr().out
+        loud = shell.run_cell("raise RuntimeError('something else')")
+        assert "something else" in capsys.readouterr().out  # a real error keeps its traceback
+    finally:
+        shell.set_custom_exc((), None)
+    assert isinstance(quiet.error_in_exec, RuntimeError) and loud.error_in_exec is not None
+
+
+def test_the_lessons_imports_leave_pyngrok_unimported():
+    lessons_imports = (
+        "import smskit, smskit.checks, smskit.settings, smskit.simulator, smskit.twiml, "
+        "smskit.wire, smskit.live, smskit.panel; import sys; print('pyngrok' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", lessons_imports], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.stdout.strip() == "False", done.stderr
+
+
+def test_the_site_ships_only_what_applies_in_a_browser():
+    needs = browser_needs(
+        ["pexpect>4.3; sys_platform != 'emscripten'", "jedi>=0.18", "pytest; extra == 'test'"]
+    )
+    assert needs == ["jedi"]
+    assert inputs_digest() == inputs_digest()
+
+
+# --- the lessons in a real browser --------------------------------------------------------------
+
+
+def sanitized(text: str) -> str:
+    """text with notebooks/sanitize.cfg's replacements applied, as nbval compares it."""
+    rules = configparser.ConfigParser(interpolation=None)
+    rules.read(ROOT / "notebooks" / "sanitize.cfg")
+    for section in rules.sections():
+        text = re.sub(rules[section]["regex"], rules[section]["replace"], text)
+    return text
+
+
+def output_text(cell: dict) -> str:
+    """A code cell's outputs as text; an exchange without its Host line (a .lite host by design)."""
+    parts = []
+    for output in cell.get("outputs", []):
+        text = output.get("text") or output.get("data", {}).get("text/plain", "")
+        parts.append("".join(text) if isinstance(text, list) else text)
+    lines = "".join(parts).splitlines()
+    return sanitized("\n".join(line for line in lines if not line.startswith("> Host: ")))
+
+
+def problems(notebook: dict) -> list[str]:
+    """Every error or stderr output, as text."""
+    found = []
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            if output["output_type"] == "error" or output.get("name") == "stderr":
+                found.append(f"{cell['id']}: {output.get('evalue') or output.get('text')}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def site():
+    """The built site (built only when its inputs changed since the last run)."""
+    if shutil.which("npm") is None:
+        pytest.skip("npm is missing (apt-get install npm): the site's Pyodide comes from npm")
+    from lite.build import build
+
+    return build()
+
+
+@pytest.mark.slow
+def test_lessons_00_to_03_run_in_chromium_like_on_the_desktop(site):
+    drive = pytest.importorskip("lite.drive", reason="the playwright package is missing")
+    if drive.CHROMIUM is None:
+        pytest.skip("no chromium on PATH (apt-get install chromium)")
+    runs = {}
+    with drive.site_in_chromium(site) as (origin, browser):
+        for lesson in LESSONS:
+            runs[lesson] = drive.run_lesson(origin, browser, f"notebooks/{lesson}.ipynb")
+    for lesson, run in runs.items():
+        print(f"\n{lesson}: kernel ready {run.kernel_ready:.1f} s, Run All {run.run_all:.1f} s")
+        assert problems(run.notebook) == [], lesson
+        assert run.outside == [], f"{lesson} made requests outside {origin}"
+    setup = {cell["id"]: output_text(cell) for cell in runs["00_start_here"].notebook["cells"]}
+    assert setup["c004"].startswith("✓ browser edition")
+    for lesson, cell_ids in KEY_CELLS.items():
+        desktop = json_cells(ROOT / "notebooks" / f"{lesson}.ipynb")
+        browser_cells = {cell["id"]: cell for cell in runs[lesson].notebook["cells"]}
+        for cell_id in cell_ids:
+            assert output_text(browser_cells[cell_id]) == output_text(desktop[cell_id]), cell_id
+    race = {cell["id"]: output_text(cell) for cell in runs["02_sessions"].notebook["cells"]}
+    assert race["c040"] == race["c042"] == edition.NO_THREADS
+
+
+def json_cells(path: Path) -> dict[str, dict]:
+    """A committed notebook's cells, by id."""
+    return {cell["id"]: cell for cell in json.loads(path.read_text())["cells"]}

@@ -31,10 +31,8 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "lite"
-OUT = ROOT / "build" / "lite"  # build/ is ignored by git
-SITE = OUT / "site"
-CACHE = OUT / "cache"
-STAMP = SITE / ".inputs-sha256"
+OUT = ROOT / "build" / "lite"  # build/ is ignored by git: the site in site/, downloads in cache/
+STAMP = ".inputs-sha256"  # in the site: the inputs_digest() it was built from
 LESSONS = ROOT / "notebooks"
 
 # The Pyodide distribution's Python and platform, for the packages' environment markers.
@@ -197,25 +195,25 @@ def stage(folder: Path, pyodide: Path, wheels: Path) -> None:
     run(sys.executable, "-m", "smskit.learner", "--source", LESSONS, "--out", learner, cwd=ROOT)
 
 
-def build(force: bool = False) -> Path:
-    """Build the site into build/lite/site (skipped when its inputs have not changed)."""
-    digest = inputs_digest()
-    if not force and STAMP.exists() and STAMP.read_text() == digest:
-        log.info("The site in %s is up to date", SITE)
-        return SITE
-    wheels = CACHE / "wheels"
+def build(force: bool = False, out: Path = OUT) -> Path:
+    """Build the site into out/site, downloads cached in out/cache; skipped when up to date."""
+    site, stamp, digest = out / "site", out / "site" / STAMP, inputs_digest()
+    if not force and stamp.exists() and stamp.read_text() == digest:
+        log.info("The site in %s is up to date", site)
+        return site
+    wheels = out / "cache" / "wheels"
     fetch_wheels(wheels)
     build_smskit_wheel(wheels)
-    pyodide = fetch_pyodide(CACHE)
-    with tempfile.TemporaryDirectory(dir=OUT) as scratch:
+    pyodide = fetch_pyodide(out / "cache")
+    with tempfile.TemporaryDirectory(dir=out) as scratch:
         lite_dir = Path(scratch) / "lite"
         stage(lite_dir, pyodide, wheels)
-        shutil.rmtree(SITE, ignore_errors=True)
+        shutil.rmtree(site, ignore_errors=True)
         jupyter = Path(sys.executable).with_name("jupyter")
         run(
-            jupyter, "lite", "build", "--lite-dir", lite_dir, "--output-dir", SITE,
+            jupyter, "lite", "build", "--lite-dir", lite_dir, "--output-dir", site,
             "--contents", lite_dir / "files", "--apps", "lab", "--apps", "notebook",
             "--no-sourcemaps", "--no-unused-shared-packages", cwd=lite_dir,
         )  # fmt: skip
-    STAMP.write_text(digest)
-    return SITE
+    stamp.write_text(digest)
+    return site

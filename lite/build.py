@@ -20,6 +20,7 @@ import tarfile
 import tempfile
 import zipfile
 from email.parser import Parser
+from importlib.metadata import version
 from pathlib import Path
 
 from jupyterlite_pyodide_kernel.constants import PYODIDE_VERSION
@@ -60,7 +61,7 @@ class BuildError(RuntimeError):
 def inputs_digest() -> str:
     """A hash of everything the site is built from: rebuild when, and only when, it changes."""
     digest = hashlib.sha256()
-    versions = f"{PYODIDE_VERSION} {sys.version_info[:2]}"
+    versions = f"{PYODIDE_VERSION} {version('jupyterlite-core')} {sys.version_info[:2]}"
     digest.update(versions.encode())
     sources = [*HERE.glob("*.txt"), *HERE.glob("*.json"), *HERE.glob("*.py")]
     sources += [ROOT / "pyproject.toml", *LESSONS.glob("*.ipynb"), *(ROOT / "smskit").rglob("*.py")]

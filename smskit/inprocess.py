@@ -3,8 +3,8 @@
 Instead serve() hands out an InProcessServer at `http://<name>.lite`, and a `requests` transport
 adapter answers that host by calling the WSGI app in-process (werkzeug's test client), so that
 `requests`, its Session's cookies and `show_exchange` work as over HTTP, and `LocalTwilio` reaches
-the URL too. No library does this for every `requests` call: requests-wsgi-adapter must be
-mounted on each Session by hand, while the lessons also call `requests.get` directly.
+the URL too. No library does this for every `requests` call: requests-wsgi-adapter (last released
+in 2019) must be mounted on each Session by hand, while the lessons also call `requests.get`.
 
 >>> server = serve(app, name="sms")      # in a browser
 >>> server.url

@@ -24,18 +24,11 @@ from smskit.processes import free_port
 
 playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
 
+from lite.drive import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - needs playwright
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "notebooks/04_go_live.ipynb"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser"))), None)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 BOOTS, TWILIO_NUMBER = "+14158675310", "+15005550006"  # a sender the notebook does not use
 LONG = 60_000  # ms: generous waits for a shared two-core machine
 

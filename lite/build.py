@@ -71,16 +71,20 @@ def inputs_digest() -> str:
     return digest.hexdigest()
 
 
-def run(*command: str | Path, **kwargs) -> None:
+def run(step: str, *command: str | Path, **kwargs) -> None:
     """Run a build step; raise BuildError with its output when it fails."""
-    done = subprocess.run([str(part) for part in command], capture_output=True, text=True, **kwargs)
+    try:
+        done = subprocess.run(list(map(str, command)), capture_output=True, text=True, **kwargs)
+    except FileNotFoundError:
+        raise BuildError(f"{step}: {command[0]} is missing; install it and build again.") from None
     if done.returncode != 0:
-        raise BuildError(f"{command[2] if len(command) > 2 else command[0]} failed:\n{done.stderr}")
+        raise BuildError(f"{step} failed:\n{done.stderr.strip() or done.stdout.strip()}")
 
 
-def pip(*args: str | Path, env: dict | None = None) -> None:
+def pip(step: str, *args: str | Path, env: dict | None = None) -> None:
     """Run this Python's pip quietly."""
-    run(sys.executable, "-m", "pip", *args, "--quiet", "--disable-pip-version-check", env=env)
+    quiet = ["--quiet", "--disable-pip-version-check"]
+    run(step, sys.executable, "-m", "pip", *args, *quiet, env=env)
 
 
 def pinned(name: str) -> list[str]:
@@ -89,28 +93,43 @@ def pinned(name: str) -> list[str]:
     return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
 
 
-def fetch_wheels(folder: Path) -> None:
-    """Download the pinned pure wheels and build the pure ones from sdists (cached)."""
+def cached_wheel(folder: Path, requirement: str) -> Path | None:
+    """The wheel of a pinned requirement ("name==version") if folder has it."""
+    parsed = Requirement(requirement)
+    exact = next(iter(parsed.specifier)).version
+    prefix = f"{canonicalize_name(parsed.name).replace('-', '_')}-{exact}-"
+    found = (path for path in folder.glob("*.whl") if path.name.lower().startswith(prefix))
+    return next(found, None)
+
+
+def fetch_wheels(folder: Path) -> list[Path]:
+    """The pinned pure wheels, downloaded or built from sdists when not cached in folder yet."""
     folder.mkdir(parents=True, exist_ok=True)
-    pure = ["--only-binary=:all:", "--platform=any", "--python-version=3.14", "--abi=none"]
-    pip("download", "--no-deps", *pure, "--implementation=py", "-d", folder, *pinned("wheels.txt"))
-    for requirement in pinned("sdists.txt"):
-        name = canonicalize_name(Requirement(requirement).name)
-        if any(folder.glob(f"{name.replace('-', '_')}-*-py3-none-any.whl")):
-            continue
-        # A compiler that always fails: the sdist's setup.py then builds its pure-Python fallback.
-        no_speedups = {**os.environ, "CC": "false", "CXX": "false"}
-        pip("wheel", "--no-deps", "--no-binary=:all:", "-w", folder, requirement, env=no_speedups)
-    binary = [path.name for path in folder.glob("*.whl") if not path.name.endswith("-none-any.whl")]
+    wheels, sdists = pinned("wheels.txt"), pinned("sdists.txt")
+    missing = [wanted for wanted in wheels if cached_wheel(folder, wanted) is None]
+    if missing:
+        pure = ["--only-binary=:all:", "--platform=any", "--python-version=3.14", "--abi=none"]
+        pip("Downloading wheels", "download", "--no-deps", *pure, "--implementation=py",
+            "-d", folder, *missing)  # fmt: skip
+    for wanted in sdists:
+        if cached_wheel(folder, wanted) is None:
+            # A compiler that always fails: the sdist's setup.py then builds its pure fallback.
+            no_speedups = {**os.environ, "CC": "false", "CXX": "false"}
+            pip(f"Building {wanted}", "wheel", "--no-deps", "--no-binary=:all:", "-w", folder,
+                wanted, env=no_speedups)  # fmt: skip
+    shipped = [cached_wheel(folder, wanted) for wanted in wheels + sdists]
+    binary = [path.name for path in shipped if path is None or not path.name.endswith("any.whl")]
     if binary:
-        raise BuildError(f"Pyodide cannot load these platform wheels: {binary}.")
+        raise BuildError(f"Pyodide cannot load these wheels (not pure Python): {binary}.")
+    return shipped
 
 
-def build_smskit_wheel(folder: Path) -> None:
+def build_smskit_wheel(folder: Path) -> Path:
     """smskit itself, as a wheel built from this checkout."""
     for old in folder.glob("smskit-*.whl"):
         old.unlink()
-    pip("wheel", "--no-deps", "-w", folder, ROOT)
+    pip("Building smskit's wheel", "wheel", "--no-deps", "-w", folder, ROOT)
+    return next(folder.glob("smskit-*.whl"))
 
 
 def fetch_pyodide(folder: Path) -> Path:
@@ -118,7 +137,8 @@ def fetch_pyodide(folder: Path) -> Path:
     unpacked = folder / f"pyodide-{PYODIDE_VERSION}"
     if not (unpacked / "package" / "pyodide-lock.json").exists():
         folder.mkdir(parents=True, exist_ok=True)
-        run("npm", "pack", "--silent", f"pyodide@{PYODIDE_VERSION}", cwd=folder)
+        step = "Fetching Pyodide from npm"
+        run(step, "npm", "pack", "--silent", f"pyodide@{PYODIDE_VERSION}", cwd=folder)
         with tarfile.open(folder / f"pyodide-{PYODIDE_VERSION}.tgz") as archive:
             archive.extractall(unpacked, filter="data")
     return unpacked / "package"
@@ -174,14 +194,13 @@ def lock_file(core_lock: dict, wheels: list[Path]) -> dict:
     return {"info": core_lock["info"], "packages": packages}
 
 
-def stage(folder: Path, pyodide: Path, wheels: Path) -> None:
+def stage(folder: Path, pyodide: Path, shipped: list[Path]) -> None:
     """The lite directory: config, Pyodide with the site's lock and wheels, the notebooks."""
     shutil.rmtree(folder, ignore_errors=True)
     static = folder / "static" / "pyodide"
     static.mkdir(parents=True)
     for name in PYODIDE_FILES:
         shutil.copy2(pyodide / name, static / name)
-    shipped = sorted(wheels.glob("*.whl"))
     for wheel in shipped:
         shutil.copy2(wheel, static / wheel.name)
     core_lock = json.loads((pyodide / "pyodide-lock.json").read_text())
@@ -193,7 +212,8 @@ def stage(folder: Path, pyodide: Path, wheels: Path) -> None:
     for lesson in sorted(LESSONS.glob("*.ipynb")):
         shutil.copy2(lesson, notebooks / lesson.name)
     learner = folder / "files" / "learner"
-    run(sys.executable, "-m", "smskit.learner", "--source", LESSONS, "--out", learner, cwd=ROOT)
+    learner_edition = ["-m", "smskit.learner", "--source", LESSONS, "--out", learner]
+    run("Building the learner edition", sys.executable, *learner_edition, cwd=ROOT)
 
 
 def build(force: bool = False, out: Path = OUT) -> Path:
@@ -203,17 +223,17 @@ def build(force: bool = False, out: Path = OUT) -> Path:
         log.info("The site in %s is up to date", site)
         return site
     wheels = out / "cache" / "wheels"
-    fetch_wheels(wheels)
-    build_smskit_wheel(wheels)
+    shipped = [*fetch_wheels(wheels), build_smskit_wheel(wheels)]
     pyodide = fetch_pyodide(out / "cache")
     with tempfile.TemporaryDirectory(dir=out) as scratch:
         lite_dir = Path(scratch) / "lite"
-        stage(lite_dir, pyodide, wheels)
+        stage(lite_dir, pyodide, shipped)
         shutil.rmtree(site, ignore_errors=True)
         jupyter = Path(sys.executable).with_name("jupyter")
         run(
-            jupyter, "lite", "build", "--lite-dir", lite_dir, "--output-dir", site,
-            "--contents", lite_dir / "files", "--apps", "lab", "--apps", "notebook",
+            "jupyter lite build", jupyter, "lite", "build",
+            "--lite-dir", lite_dir, "--output-dir", site, "--contents", lite_dir / "files",
+            "--apps", "lab", "--apps", "notebook",
             "--no-sourcemaps", "--no-unused-shared-packages", cwd=lite_dir,
         )  # fmt: skip
     stamp.write_text(digest)

@@ -32,10 +32,10 @@ def _explain(shell, etype, value, tb, tb_offset=None):
 
 def explain_missing_threads() -> None:
     """In a browser's kernel, print NO_THREADS where a cell fails for want of a thread."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
+    if not IN_BROWSER:
         return
+    from IPython import get_ipython  # the Pyodide kernel is IPython
+
     shell = get_ipython()
-    if IN_BROWSER and shell is not None:
+    if shell is not None:
         shell.set_custom_exc((RuntimeError,), _explain)

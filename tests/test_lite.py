@@ -14,13 +14,14 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 import requests
 from flask import Flask, make_response, request, session
 
-from lite.build import browser_needs, inputs_digest
+from lite.build import BuildError, browser_needs, cached_wheel, inputs_digest, lock_file
 from smskit import LocalTwilio, edition, server
 from smskit.inprocess import InProcessServer, serve_in_process, uninstall_adapter
 from smskit.wire import exchange_lines
@@ -140,11 +141,37 @@ def test_the_lessons_imports_leave_pyngrok_unimported():
     assert done.stdout.strip() == "False", done.stderr
 
 
-def test_the_site_ships_only_what_applies_in_a_browser():
-    needs = browser_needs(
-        ["pexpect>4.3; sys_platform != 'emscripten'", "jedi>=0.18", "pytest; extra == 'test'"]
-    )
-    assert needs == ["jedi"]
+def wheel(folder: Path, name: str, version: str, *requires: str) -> Path:
+    """A tiny pure wheel with these requirements."""
+    path = folder / f"{name}-{version}-py3-none-any.whl"
+    needs = "".join(f"Requires-Dist: {requirement}\n" for requirement in requires)
+    metadata = f"Name: {name}\nVersion: {version}\n{needs}"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(f"{name}/__init__.py", "")
+        archive.writestr(f"{name}-{version}.dist-info/METADATA", metadata)
+    return path
+
+
+def test_the_sites_lock_holds_its_wheels_with_the_needs_that_apply_in_a_browser(tmp_path):
+    core = {"info": {"python": "3.14.2"}, "packages": {"numpy": {}}}
+    shipped = [
+        wheel(tmp_path, "kit", "1.0", "dep>=1", "pexpect; sys_platform != 'emscripten'"),
+        wheel(tmp_path, "dep", "2.0", "pytest; extra == 'test'", "pyngrok"),
+    ]
+    lock = lock_file(core, shipped)
+    assert sorted(lock["packages"]) == ["dep", "kit"]  # Pyodide's own packages are not shipped
+    assert lock["packages"]["kit"]["depends"] == ["dep"]
+    assert lock["packages"]["dep"]["depends"] == []  # pyngrok: desktop only
+    assert lock["packages"]["kit"]["imports"] == ["kit"]
+    with pytest.raises(BuildError, match=r"needs \['missing'\]"):
+        lock_file(core, [wheel(tmp_path, "other", "1.0", "missing")])
+    assert browser_needs(["jedi>=0.18", "psutil; sys_platform != 'emscripten'"]) == ["jedi"]
+
+
+def test_cached_wheels_are_found_by_pinned_name_and_version(tmp_path):
+    found = wheel(tmp_path, "prompt_toolkit", "3.0.53")
+    assert cached_wheel(tmp_path, "prompt-toolkit==3.0.53") == found
+    assert cached_wheel(tmp_path, "prompt-toolkit==3.0.52") is None
     assert inputs_digest() == inputs_digest()
 
 

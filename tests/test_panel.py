@@ -14,9 +14,9 @@ import time
 import pytest
 
 from quickstart.sms.sms_conversation import create_app, name_for
+from smskit.conversations import remaining
 from smskit.events import MessageEvent
 from smskit.live import LiveStatus
-from smskit.conversations import remaining
 from smskit.panel import HANDLER_NAME, SERVER_LOGGER, ConversationPanel, panels
 from smskit.server import serve
 from smskit.settings import scrub

@@ -7,6 +7,15 @@ import phonenumbers
 HIDDEN = "•••"
 
 
+def display_number(number: str) -> str:
+    """The number as people read it aloud: "+1 415-867-5309" (unchanged if it is not one)."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def mask_number(number: str) -> str:
     """The number with its middle hidden: country code, first group, •••, last four digits.
 

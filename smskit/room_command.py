@@ -22,7 +22,7 @@ NOTEBOOK = ROOT / "room" / "room.ipynb"
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python3 kit.py room", description=__doc__.split("\n")[0].split(": ", 1)[1]
+        prog="python3 kit.py room", description="Serve the room's dashboard with Voilà."
     )
     parser.add_argument("--simulate", type=int, default=0, metavar="N",
                         help="rehearse offline: N simulated phones text at random")  # fmt: skip

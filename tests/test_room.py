@@ -1,0 +1,112 @@
+"""Room mode without a browser: cards from events, privacy by default, the rehearsal's phones.
+
+The Room is fed by a real server's events (real HTTP on loopback, the quickstart's handler);
+the widgets are real ipywidgets with inert comms, read through their values.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from quickstart.sms.sms_conversation import create_app
+from smskit import LocalTwilio, serve
+from smskit.countdown import LocalTwilioJars, WallClock
+from smskit.rehearsal import BODIES, Rehearsal, phone_number, plan, planned_counts
+from smskit.room import Room, RoomOptions, open_room, qr_svg
+from smskit.settings import Settings
+
+GEORGE, OURS = "+14158675309", "+15005550006"
+
+
+@pytest.fixture
+def server():
+    with serve(
+        create_app({"SECRET_KEY": "k", "TWILIO_AUTH_TOKEN": "room-token"}), "room-test"
+    ) as s:
+        yield s
+
+
+@pytest.fixture
+def room(server):
+    room = Room(server, number=OURS, expiry=WallClock(), status="local only: testing")
+    yield room
+    room.close()
+
+
+def wait_for(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {condition.__doc__}"
+        time.sleep(0.01)
+
+
+def test_cards_are_newest_first_masked_and_quiet_until_the_instructor_says(server, room):
+    phone = LocalTwilio(server.url + "/sms", auth_token="room-token")
+    for sender, body in [(GEORGE, "first secret"), ("+14158675310", "second secret")]:
+        phone.text(sender, OURS, body)
+    phone.text(GEORGE, OURS, "STOP")
+    LocalTwilio(server.url + "/sms").text("+14155550000", OURS, "unsigned")  # refused: 403
+    room.render()
+    cards = room.cards.value
+    assert [int(n) for n in re.findall(r"data-count='(\d+)'", cards)] == [2, 1]
+    assert cards.index("+1 415 ••• 5309") < cards.index("+1 415 ••• 5310")
+    assert "8675309" not in cards and "secret" not in cards and "unsigned" not in cards
+    assert "opted out (STOP)" in cards
+    assert room.totals_label.value.count("2 conversations, 3 messages, 1 opted out") == 1
+    assert "1 request refused" in room.totals_label.value
+    room.show_numbers.value = room.show_bodies.value = True  # the instructor's toggles
+    assert GEORGE in room.cards.value and "second secret" in room.cards.value
+
+
+def test_the_number_is_in_large_type_and_a_qr_code_of_its_sms_link(room):
+    assert "+1 500-555-0006" in room.root.children[1].value
+    assert qr_svg(OURS) in room.root.children[1].value
+    assert qr_svg(OURS) != qr_svg("+15005550007") and qr_svg(OURS).startswith("<svg")
+
+
+def test_the_plan_gives_every_phone_a_turn_first_and_is_the_same_for_a_seed():
+    first = list(plan(5, 20, seed=3))
+    assert sorted(first[:5]) == [0, 1, 2, 3, 4] and first == list(plan(5, 20, seed=3))
+    assert sum(planned_counts(5, 20, seed=3).values()) == 20
+    assert len({phone_number(i)[-4:] for i in range(500)}) == 500  # masked, still told apart
+
+
+def test_a_rehearsal_delivers_what_it_planned_through_the_local_twilio(server, room):
+    rehearsal = Rehearsal(
+        server.url + "/sms", OURS, phones=6, rate=200, messages=30, auth_token="room-token", seed=1
+    )
+    room.model.expiry = LocalTwilioJars(rehearsal.twilio)
+    rehearsal.start()
+    wait_for(lambda: rehearsal.finished)
+    assert (rehearsal.delivered, rehearsal.failed) == (30, 0)
+    counts = {row.sender: row.count for row in room.model.rows()}
+    assert counts == dict(planned_counts(6, 30, seed=1))
+    assert {row.clock for row in room.model.rows()} == {"local Twilio"}
+    assert "30 delivered, 0 failed" in rehearsal.summary()
+    assert {row.message for row in room.model.rows()} <= set(BODIES)
+
+
+def test_a_rehearsal_refuses_nonsense():
+    with pytest.raises(ValueError, match="at least one phone"):
+        Rehearsal("http://127.0.0.1:9/sms", OURS, phones=0, rate=1)
+
+
+def test_options_reach_the_kernel_through_the_environment_and_back():
+    options = RoomOptions(simulate=50, rate=20.0, messages=150, seed=7, trace="/tmp/x.jsonl")
+    assert RoomOptions.from_environment(options.environment()) == options
+    assert RoomOptions.from_environment({}) == RoomOptions()
+
+
+def test_without_credentials_the_room_says_in_one_line_what_is_missing():
+    room = open_room(RoomOptions(), settings=Settings())
+    try:
+        room.render()
+        status = room.status_label.value
+        assert "No NGROK_AUTHTOKEN" in status and "--simulate" in status
+        assert status.count("\n") == 0
+    finally:
+        room.close()
+        room.server.stop()

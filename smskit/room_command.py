@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import subprocess
 import sys
 
@@ -57,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         options.simulate, options.rate, options.messages, options.seed, options.trace
     )
     environment = {**os.environ, **room.environment()}
+    # One session key for every kernel of this run: a reloaded page keeps everyone's count.
+    environment.setdefault("FLASK_SECRET_KEY", secrets.token_hex(32))
     print(f"The room: http://127.0.0.1:{options.port}/ (Ctrl+C to stop)", flush=True)
     try:
         return subprocess.call(voila_command(options.port, not options.no_browser), env=environment)

@@ -61,10 +61,14 @@ def main(argv: list[str] | None = None) -> int:
     # One session key for every kernel of this run: a reloaded page keeps everyone's count.
     environment.setdefault("FLASK_SECRET_KEY", secrets.token_hex(32))
     print(f"The room: http://127.0.0.1:{options.port}/ (Ctrl+C to stop)", flush=True)
-    try:
-        return subprocess.call(voila_command(options.port, not options.no_browser), env=environment)
-    except KeyboardInterrupt:
-        return 0
+    voila = subprocess.Popen(voila_command(options.port, not options.no_browser), env=environment)
+    while True:
+        try:
+            return voila.wait()
+        except KeyboardInterrupt:
+            # Ctrl+C reached Voilà too: let it shut its kernel down, which gives the number its
+            # old webhook back (subprocess.call would kill Voilà and orphan the kernel).
+            continue
 
 
 if __name__ == "__main__":

@@ -216,7 +216,9 @@ def trace_to(path: str):
     return write
 
 
-def open_room(options: RoomOptions | None = None, settings: Settings | None = None) -> Room:
+def open_room(
+    options: RoomOptions | None = None, settings: Settings | None = None, http_client=None
+) -> Room:
     """Serve the quickstart's handler and open the room on it (see the module's docstring)."""
     options = options if options is not None else RoomOptions.from_environment(os.environ)
     settings = settings if settings is not None else load_settings()
@@ -242,7 +244,7 @@ def open_room(options: RoomOptions | None = None, settings: Settings | None = No
     else:
         app = create_app({"TWILIO_AUTH_TOKEN": None})
         server = serve(app, name="room")
-        live = go_live(server, settings=settings)
+        live = go_live(server, settings=settings, http_client=http_client)
         if live.live and settings.twilio_auth_token:
             app.config["TWILIO_AUTH_TOKEN"] = settings.twilio_auth_token  # only signed requests
         number = live.phone_number or REHEARSAL_NUMBER

@@ -16,7 +16,11 @@ from smskit import LocalTwilio, serve
 from smskit.countdown import LocalTwilioJars, WallClock
 from smskit.rehearsal import BODIES, Rehearsal, phone_number, plan, planned_counts
 from smskit.room import Room, RoomOptions, open_room, qr_svg
+from smskit.live import go_local
 from smskit.settings import Settings
+from tests.fakes.stand_ins import LIVE_SETTINGS, NUMBER, TWILIO_TOKEN
+
+pytest_plugins = ["tests.fakes.fixtures"]  # the stand-in ngrok agent and Twilio API
 
 GEORGE, OURS = "+14158675309", "+15005550006"
 
@@ -110,3 +114,24 @@ def test_without_credentials_the_room_says_in_one_line_what_is_missing():
     finally:
         room.close()
         room.server.stop()
+
+
+def test_with_credentials_the_room_goes_live_and_counts_only_signed_requests(agent, twilio_api):
+    """The real pyngrok and twilio clients, against the local stand-ins for ngrok and Twilio."""
+    agent("ok")
+    original = twilio_api.record["sms_url"]
+    room = open_room(RoomOptions(), settings=LIVE_SETTINGS, http_client=twilio_api.client())
+    try:
+        assert twilio_api.record["sms_url"].endswith("/sms") and room.number == NUMBER
+        assert f"{NUMBER} points here" in room.status
+        url = room.server.url + "/sms"
+        assert LocalTwilio(url, auth_token=TWILIO_TOKEN).text(GEORGE, room.number, "hi").ok
+        LocalTwilio(url).text("+14155550000", room.number, "unsigned")
+        assert room.model.totals().text() == "1 conversation, 1 message, 1 request refused"
+        room.render()
+        assert TWILIO_TOKEN not in room.root.children[2].value
+    finally:
+        room.close()
+        go_local(room.server)
+        room.server.stop()
+    assert twilio_api.record["sms_url"] == original

@@ -14,9 +14,9 @@ import pytest
 from quickstart.sms.sms_conversation import create_app
 from smskit import LocalTwilio, serve
 from smskit.countdown import LocalTwilioJars, WallClock
+from smskit.live import go_local
 from smskit.rehearsal import BODIES, Rehearsal, phone_number, plan, planned_counts
 from smskit.room import Room, RoomOptions, open_room, qr_svg
-from smskit.live import go_local
 from smskit.settings import Settings
 from tests.fakes.stand_ins import LIVE_SETTINGS, NUMBER, TWILIO_TOKEN
 

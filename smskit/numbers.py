@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 HIDDEN = "•••"
@@ -16,6 +18,7 @@ def display_number(number: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+@lru_cache(maxsize=4096)  # a room re-renders the same few hundred numbers
 def mask_number(number: str) -> str:
     """The number with its middle hidden: country code, first group, •••, last four digits.
 

@@ -32,6 +32,7 @@ from .countdown import Expiry, LocalTwilioJars, WallClock
 from .events import MessageEvent
 from .live import go_live
 from .numbers import display_number, mask_number
+from .panel import descendants
 from .rehearsal import Rehearsal
 from .server import InKernelServer, serve
 from .settings import SECRETS, Settings, load_settings, scrub
@@ -163,10 +164,13 @@ class Room:
         return f"<Room for {self.number}: {counted(len(self.model), 'conversation')}>"
 
     def close(self) -> None:
+        """Stop listening and rehearsing, end the render loop, close the widgets."""
         self._unsubscribe()
         self._loop.close()
         if self.rehearsal is not None:
             self.rehearsal.stop()
+        for widget in descendants(self.root):
+            widget.close()
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,8 @@ def test_cards_are_newest_first_masked_and_quiet_until_the_instructor_says(serve
     assert "1 request refused" in room.totals_label.value
     room.show_numbers.value = room.show_bodies.value = True  # the instructor's toggles
     assert GEORGE in room.cards.value and "second secret" in room.cards.value
+    room.close()
+    assert room.cards.comm is None and room.show_numbers.comm is None  # closed, nothing leaks
 
 
 def test_the_number_is_in_large_type_and_a_qr_code_of_its_sms_link(room):

@@ -22,7 +22,7 @@ import pytest
 from smskit.numbers import mask_number
 from smskit.processes import free_port
 from smskit.rehearsal import BODIES, phone_number, planned_counts
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LONG
+from tests.test_browser import ARTIFACTS, CHROMIUM, LONG, chromium_page
 
 playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
 
@@ -78,19 +78,12 @@ def room_page(tmp_path):
         f"--seed={SEED}",
     )  # fmt: skip
     try:
-        with playwright.sync_playwright() as driver:
-            browser = driver.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-            )
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.set_default_timeout(LONG)
+        with chromium_page(1600, 1000) as page:
             try:
                 yield page, port
             except Exception:
                 page.screenshot(path=ARTIFACTS / "room-failure.png", full_page=True)
                 raise
-            finally:
-                browser.close()
     finally:
         stop_room(process)
         print(log.read_text()[-2000:])

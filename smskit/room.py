@@ -95,6 +95,22 @@ def card_html(row: Row, *, show_numbers: bool, show_bodies: bool) -> str:
     return f"<div class='room-card{out}' data-count='{count}'>{''.join(parts)}</div>"
 
 
+def join_html(number: str | None) -> str:
+    """The number to text in large type and as a QR code; without one, what is missing."""
+    if number is None:
+        return (
+            "<div class='room-join'><div><div class='room-number'>No number yet</div>"
+            "<div class='room-hint'>The line below says what the room needs to go live.</div>"
+            "</div></div>"
+        )
+    return (
+        "<div class='room-join'><div><div class='room-hint'>Text anything to</div>"
+        f"<div class='room-number'>{html.escape(display_number(number))}</div>"
+        "<div class='room-hint'>and watch your conversation's cookie count.</div></div>"
+        f"<div class='room-qr'>{qr_svg(number)}</div></div>"
+    )
+
+
 class Room:
     """The dashboard: a Conversations model of one server's events, rendered as cards."""
 
@@ -102,7 +118,7 @@ class Room:
         self,
         server: InKernelServer,
         *,
-        number: str,
+        number: str | None,
         expiry: Expiry,
         status: str,
         rehearsal: Rehearsal | None = None,
@@ -119,12 +135,7 @@ class Room:
         self.cards = widgets.HTML()
         self._render_lock = threading.Lock()
         self.renders = 0
-        join = widgets.HTML(
-            "<div class='room-join'><div><div class='room-hint'>Text anything to</div>"
-            f"<div class='room-number'>{html.escape(display_number(number))}</div>"
-            "<div class='room-hint'>and watch your conversation's cookie count.</div></div>"
-            f"<div class='room-qr'>{qr_svg(number)}</div></div>"
-        )
+        join = widgets.HTML(join_html(number))
         controls = widgets.HBox([self.show_numbers, self.show_bodies])
         self.root = widgets.VBox(
             [widgets.HTML(STYLE), join, self.status_label, controls, self.totals_label, self.cards]
@@ -161,7 +172,8 @@ class Room:
         return {**bundle, "text/plain": repr(self)}
 
     def __repr__(self) -> str:
-        return f"<Room for {self.number}: {counted(len(self.model), 'conversation')}>"
+        number = self.number or "no number yet"
+        return f"<Room for {number}: {counted(len(self.model), 'conversation')}>"
 
     def close(self) -> None:
         """Stop listening and rehearsing, end the render loop, close the widgets."""
@@ -251,7 +263,7 @@ def open_room(
         live = go_live(server, settings=settings, http_client=http_client)
         if live.live and settings.twilio_auth_token:
             app.config["TWILIO_AUTH_TOKEN"] = settings.twilio_auth_token  # only signed requests
-        number = live.phone_number or REHEARSAL_NUMBER
+        number = live.phone_number if live.number_points_here else None
         rehearsal, expiry, status = None, WallClock(), str(live)
         if not live.number_points_here:
             status += " (rehearse offline with: python3 kit.py room --simulate 30)"

@@ -113,6 +113,7 @@ def test_without_credentials_the_room_says_in_one_line_what_is_missing():
         status = room.status_label.value
         assert "No NGROK_AUTHTOKEN" in status and "--simulate" in status
         assert status.count("\n") == 0
+        assert "No number yet" in room.root.children[1].value and room.number is None
     finally:
         room.close()
         room.server.stop()

@@ -258,11 +258,9 @@ def open_room(
         expiry, status = LocalTwilioJars(rehearsal.twilio), ""
         hidden += (token,)
     else:
-        app = create_app({"TWILIO_AUTH_TOKEN": None})
-        server = serve(app, name="room")
+        # Signatures are checked before the tunnel opens: only Twilio's requests make cards.
+        server = serve(create_app({"TWILIO_AUTH_TOKEN": settings.twilio_auth_token}), "room")
         live = go_live(server, settings=settings, http_client=http_client)
-        if live.live and settings.twilio_auth_token:
-            app.config["TWILIO_AUTH_TOKEN"] = settings.twilio_auth_token  # only signed requests
         number = live.phone_number if live.number_points_here else None
         rehearsal, expiry, status = None, WallClock(), str(live)
         if not live.number_points_here:

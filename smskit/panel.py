@@ -99,7 +99,7 @@ class ConversationPanel:
         self.server, self.path, self.interval = server, path, interval
         settings = settings if settings is not None else load_settings()
         live = [getattr(settings, name) for name in SECRETS]
-        self._secrets = [str(s) for s in (*secrets, auth_token, *live) if s]
+        self._hidden = [str(s) for s in (*secrets, *live) if s]
         self.phone = Phone(
             lambda: self.current_server.url + path, auth_token=auth_token, twilio=twilio
         )
@@ -218,6 +218,11 @@ class ConversationPanel:
         handler = _LogToPanel(self)
         logger.addHandler(handler)
         return handler
+
+    @property
+    def _secrets(self) -> list[str]:
+        """Values never to show: those given, the live credentials, the phone's token."""
+        return [*self._hidden, self.phone.auth_token] if self.phone.auth_token else self._hidden
 
     @property
     def current_server(self) -> InKernelServer:

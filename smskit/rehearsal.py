@@ -6,7 +6,7 @@
 Every message goes through one local Twilio (signed with the app's token, with a cookie jar
 per phone) over real HTTP to the served app, on the wall clock, so the room's countdowns
 move as they will on the day. The order of phones is `plan(...)`: the same seed gives the
-same messages, so a test can know what each phone sent.
+same messages, so a test can know what each phone sent (`planned`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from .simulator import LocalTwilio
 log = logging.getLogger(__name__)
 
 BODIES = ("hello!", "is this thing on?", "counting...", "hi from the back row", "one more")
+STOP_EVERY = 40  # about one message in this many is STOP
 FIRST_PHONE = 15550100001  # simulated phones are +1 555 010 0001, +1 555 010 0002, ...
 
 
@@ -32,21 +33,43 @@ def phone_number(index: int) -> str:
     return f"+{FIRST_PHONE + index}"
 
 
-def plan(phones: int, messages: int | None = None, seed: int = 0) -> Iterator[int]:
-    """Which phone texts next, at random: every phone once first (in random order), so
-    each has a card, then any phone; stops after `messages` when given."""
+def plan(phones: int, messages: int | None = None, seed: int = 0) -> Iterator[tuple[int, str]]:
+    """Which phone texts what next, at random: every phone once first (in random order), so
+    each has a card, then any phone; stops after `messages` when given. About one message
+    in STOP_EVERY is STOP, and a phone that stopped sends START next, so a rehearsal shows
+    opt-outs coming and going."""
     chooser = random.Random(seed)
     order = list(range(phones))
     chooser.shuffle(order)
+    stopped: set[int] = set()
     sent = 0
     while messages is None or sent < messages:
-        yield order[sent] if sent < phones else chooser.randrange(phones)
+        phone = order[sent] if sent < phones else chooser.randrange(phones)
+        if phone in stopped:
+            body = "START"
+            stopped.discard(phone)
+        elif chooser.randrange(STOP_EVERY) == 0:
+            body = "STOP"
+            stopped.add(phone)
+        else:
+            body = chooser.choice(BODIES)
+        yield phone, body
         sent += 1
 
 
-def planned_counts(phones: int, messages: int, seed: int = 0) -> Counter[str]:
-    """How many messages each phone's number sends under plan(phones, messages, seed)."""
-    return Counter(phone_number(i) for i in plan(phones, messages, seed))
+def planned(phones: int, messages: int, seed: int = 0) -> tuple[Counter[str], set[str]]:
+    """Under plan(phones, messages, seed): how many messages each number sends, and which
+    numbers end opted out."""
+    counts: Counter[str] = Counter()
+    opted_out: set[str] = set()
+    for phone, body in plan(phones, messages, seed):
+        number = phone_number(phone)
+        counts[number] += 1
+        if body == "STOP":
+            opted_out.add(number)
+        elif body == "START":
+            opted_out.discard(number)
+    return counts, opted_out
 
 
 class Rehearsal:
@@ -77,13 +100,14 @@ class Rehearsal:
 
     def _run(self) -> None:
         """Send on schedule (message i at start + i/rate); a slow reply delays, never skips."""
-        bodies = random.Random(self.seed + 1)
         started = time.monotonic()
-        for sent, phone in enumerate(plan(self.phones, self.messages, self.seed)):
+        for sent, (phone, body) in enumerate(plan(self.phones, self.messages, self.seed)):
             if self._stop.wait(max(0.0, started + sent / self.rate - time.monotonic())):
                 return
-            delivery = self.twilio.text(phone_number(phone), self.to, bodies.choice(BODIES))
-            if delivery.ok:
+            delivery = self.twilio.text(phone_number(phone), self.to, body)
+            # Delivered: the webhook handled it (a reply Twilio withholds from an opted-out
+            # phone does not undo that).
+            if delivery.status is not None and delivery.status < 400:
                 self.delivered += 1
             else:
                 self.failed += 1

@@ -15,7 +15,7 @@ from quickstart.sms.sms_conversation import create_app
 from smskit import LocalTwilio, serve
 from smskit.countdown import LocalTwilioJars, WallClock
 from smskit.live import go_local
-from smskit.rehearsal import BODIES, Rehearsal, phone_number, plan, planned_counts
+from smskit.rehearsal import BODIES, Rehearsal, phone_number, plan, planned
 from smskit.room import Room, RoomOptions, open_room, qr_svg
 from smskit.settings import Settings
 from tests.fakes.stand_ins import LIVE_SETTINGS, NUMBER, TWILIO_TOKEN
@@ -75,24 +75,37 @@ def test_the_number_is_in_large_type_and_a_qr_code_of_its_sms_link(room):
 
 def test_the_plan_gives_every_phone_a_turn_first_and_is_the_same_for_a_seed():
     first = list(plan(5, 20, seed=3))
-    assert sorted(first[:5]) == [0, 1, 2, 3, 4] and first == list(plan(5, 20, seed=3))
-    assert sum(planned_counts(5, 20, seed=3).values()) == 20
+    assert sorted(phone for phone, _ in first[:5]) == [0, 1, 2, 3, 4]
+    assert first == list(plan(5, 20, seed=3))
+    assert sum(planned(5, 20, seed=3)[0].values()) == 20
     assert len({phone_number(i)[-4:] for i in range(500)}) == 500  # masked, still told apart
+
+
+def test_a_phone_that_stopped_starts_again_with_its_next_message():
+    sent = list(plan(20, 2000, seed=0))
+    stops = [i for i, (_, body) in enumerate(sent) if body == "STOP"]
+    assert 20 < len(stops) < 100  # about one in STOP_EVERY
+    for i in stops:
+        phone = sent[i][0]
+        following = next((body for p, body in sent[i + 1 :] if p == phone), "START")
+        assert following == "START"
 
 
 def test_a_rehearsal_delivers_what_it_planned_through_the_local_twilio(server, room):
     rehearsal = Rehearsal(
-        server.url + "/sms", OURS, phones=6, rate=200, messages=30, auth_token="room-token", seed=1
+        server.url + "/sms", OURS, phones=6, rate=200, messages=30, auth_token="room-token", seed=0
     )
     room.model.expiry = LocalTwilioJars(rehearsal.twilio)
     rehearsal.start()
     wait_for(lambda: rehearsal.finished)
     assert (rehearsal.delivered, rehearsal.failed) == (30, 0)
-    counts = {row.sender: row.count for row in room.model.rows()}
-    assert counts == dict(planned_counts(6, 30, seed=1))
-    assert {row.clock for row in room.model.rows()} == {"local Twilio"}
+    counts, opted_out = planned(6, 30, seed=0)
+    rows = room.model.rows()
+    assert {row.sender: row.count for row in rows} == dict(counts)
+    assert {row.sender for row in rows if row.opted_out} == opted_out != set()
+    assert {row.clock for row in rows} == {"local Twilio"}
     assert "30 delivered, 0 failed" in rehearsal.summary()
-    assert {row.message for row in room.model.rows()} <= set(BODIES)
+    assert {row.message for row in rows} <= {*BODIES, "STOP", "START"}
 
 
 def test_a_rehearsal_refuses_nonsense():

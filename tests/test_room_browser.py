@@ -21,13 +21,13 @@ import pytest
 
 from smskit.numbers import mask_number
 from smskit.processes import free_port
-from smskit.rehearsal import BODIES, phone_number, planned_counts
+from smskit.rehearsal import BODIES, phone_number, planned
 from tests.test_browser import ARTIFACTS, CHROMIUM, LONG, chromium_page
 
 playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
 
 ROOT = Path(__file__).resolve().parent.parent
-PHONES, MESSAGES, SEED, RATE = 50, 150, 7, 25
+PHONES, MESSAGES, SEED, RATE = 50, 150, 5, 25  # seed 5: four phones end opted out
 
 pytestmark = [
     pytest.mark.slow,
@@ -97,8 +97,9 @@ def test_the_rehearsed_room_shows_each_phones_count_and_hides_who_and_what(room_
     page.goto(f"http://127.0.0.1:{port}/")
     status = page.locator(".room-status")
     expect(status).to_contain_text(f"finished, {MESSAGES} delivered, 0 failed")
+    counts, opted_out = planned(PHONES, MESSAGES, SEED)
     expect(page.locator(".room-totals")).to_have_text(
-        f"{PHONES} conversations, {MESSAGES} messages"
+        f"{PHONES} conversations, {MESSAGES} messages, {len(opted_out)} opted out"
     )
     expect(page.locator(".room-card")).to_have_count(PHONES)
     shown = dict(
@@ -108,8 +109,9 @@ def test_the_rehearsed_room_shows_each_phones_count_and_hides_who_and_what(room_
             strict=True,
         )
     )
-    planned = planned_counts(PHONES, MESSAGES, SEED)
-    assert shown == {mask_number(number): count for number, count in planned.items()}
+    assert shown == {mask_number(number): count for number, count in counts.items()}
+    stopped = page.locator(".room-card:has(.room-optout) .room-who").all_inner_texts()
+    assert sorted(stopped) == sorted(mask_number(number) for number in opted_out)
 
     text = page.inner_text("body")
     digits = re.sub(r"\D", "", text)

@@ -191,25 +191,25 @@ class HttpTransport:
         )
 
     def _read(self, attempt: Attempt, response, url: str) -> bytes:
-        """The body, un-gzipped, each packet within the read timeout and the whole in time."""
+        """The body, un-gzipped: each packet within the read timeout, the whole in time.
+
+        The read timeout already bounds each wait; a watchdog shuts the socket at the total
+        deadline, so a reply trickled in small packets cannot outlast it.
+        """
+        watchdog = threading.Timer(max(attempt.left(), 0), response.shutdown)
+        watchdog.start()
         chunks = []
         try:
-            while True:
-                left = attempt.left()
-                if left <= 0:
-                    raise attempt.timed_out(url)
-                if response.connection is not None and response.connection.sock is not None:
-                    response.connection.sock.settimeout(min(attempt.deadlines.read, left))
-                chunk = response.read1(CHUNK, decode_content=True)  # what one packet brings
-                if not chunk:
-                    break
+            while chunk := response.read1(CHUNK, decode_content=True):  # one packet's worth
                 chunks.append(chunk)
         except urllib3.exceptions.ReadTimeoutError:
-            if attempt.left() <= 0:
-                raise attempt.timed_out(url) from None
-            raise WebhookError(11205, f"{url} paused longer than the read timeout.") from None
-        except urllib3.exceptions.HTTPError as problem:
-            raise WebhookError(11206, f"the answer from {url} broke off ({problem}).") from None
+            if attempt.left() > 0:
+                raise WebhookError(11205, f"{url} paused longer than the read timeout.") from None
+        except (urllib3.exceptions.HTTPError, OSError) as problem:
+            if attempt.left() > 0:
+                raise WebhookError(11206, f"the answer from {url} broke off ({problem}).") from None
+        finally:
+            watchdog.cancel()
         if attempt.left() <= 0:
             raise attempt.timed_out(url)
         return b"".join(chunks)

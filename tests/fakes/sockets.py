@@ -43,8 +43,11 @@ def read_request(conn: socket.socket) -> bytes:
         0,
     )
     while len(body) < length:
-        body += conn.recv(65536)
-    return data
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
 
 
 def answer(status: str = "200 OK", body: bytes = b"<Response/>", headers: dict | None = None):

@@ -8,6 +8,10 @@ Twilio documents the four-hour rule two ways, and both are here:
   under it also works under the other.
 * ``ExpiryRule.INACTIVITY``: the conversation's cookies go after four hours without a
   message, as the quickstart tutorials put it. A shorter Expires/Max-Age still wins.
+
+A jar keeps several cookies: Twilio's older support article said "only one cookie is stored",
+its current one (https://help.twilio.com/articles/223136287-How-do-Twilio-cookies-work) sets
+no limit. How many Twilio keeps, their order and size are not documented (docs/fidelity.md).
 """
 
 from __future__ import annotations

@@ -29,7 +29,22 @@ TWIML_TYPES = {"text/xml", "application/xml", "text/html"}
 MAX_REPLY_BODY = 1600  # characters in one <Message> (14103)
 
 
-class WebhookError(Exception):
+class TwilioCode:
+    """Twilio's code and title for something it logs, with the local Twilio's detail."""
+
+    KIND, TITLES = "error", TWILIO_ERRORS
+    code: int
+    detail: str
+
+    @property
+    def title(self) -> str:
+        return self.TITLES[self.code]
+
+    def __str__(self) -> str:
+        return f"Twilio {self.KIND} {self.code} ({self.title}): {self.detail}"
+
+
+class WebhookError(TwilioCode, Exception):
     """A webhook failure, with Twilio's error code and words.
 
     `refused` says that nothing listened at the address (the TCP connection was refused).
@@ -41,27 +56,14 @@ class WebhookError(Exception):
         self.detail = detail
         self.refused = refused
 
-    @property
-    def title(self) -> str:
-        return TWILIO_ERRORS[self.code]
-
-    def __str__(self) -> str:
-        return f"Twilio error {self.code} ({self.title}): {self.detail}"
-
 
 @dataclass(frozen=True)
-class TwilioWarning:
+class TwilioWarning(TwilioCode):
     """A warning Twilio would log for a delivery that still went ahead."""
 
+    KIND, TITLES = "warning", TWILIO_WARNINGS
     code: int
     detail: str
-
-    @property
-    def title(self) -> str:
-        return TWILIO_WARNINGS[self.code]
-
-    def __str__(self) -> str:
-        return f"Twilio warning {self.code} ({self.title}): {self.detail}"
 
 
 @dataclass(frozen=True)

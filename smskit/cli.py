@@ -62,7 +62,7 @@ def parser() -> argparse.ArgumentParser:
         "--jar",
         type=Path,
         default=None,
-        help=f"the file that keeps cookies between runs (default: {default_jar_path()})",
+        help=f"the file that keeps cookies and STOPs between runs (default: {default_jar_path()})",
     )
     text.add_argument(
         "--method", choices=["POST", "GET"], default="POST", help="how to call the webhook"
@@ -107,7 +107,7 @@ def text(args: argparse.Namespace) -> int:
         )
     jar_path = args.jar or default_jar_path()
     check_jar_path(jar_path, make_folder=args.jar is None)
-    jars = read_jars(jar_path, SystemClock(), ExpiryRule(args.rule))
+    jars, opt_outs = read_jars(jar_path, SystemClock(), ExpiryRule(args.rule))
     settings = load_settings()
     twilio = LocalTwilio(
         args.url,
@@ -120,9 +120,10 @@ def text(args: argparse.Namespace) -> int:
         jars=jars,
         timeout=args.timeout,
         opt_out=args.opt_out,
+        opt_outs=opt_outs,
     )
     delivery = twilio.text(args.sender, args.to, args.body)
-    save_conversation(jars, args.sender, args.to, jar_path)
+    save_conversation(jars, opt_outs, args.sender, args.to, jar_path)
     return report(delivery, twilio.url)
 
 

@@ -1,4 +1,4 @@
-"""The command line's cookie-jar file: checked before anything is sent, written atomically.
+"""The command line's jar file (cookies and opt-outs): checked before sending, written atomically.
 
 Several runs at once on one jar lose nothing: a run reads the file, sends, then takes the
 file's lock, re-reads it, puts in its own conversation, and replaces the file with a unique
@@ -18,6 +18,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from .cookies import CookieJars, ExpiryRule
+from .optout import OptOuts
 
 logger = logging.getLogger(__name__)
 
@@ -48,33 +49,40 @@ def check_jar_path(path: Path, make_folder: bool) -> None:
         raise JarFileError(f"The jar file {path} is {kind}: pass --jar a file's path.")
 
 
-def read_jars(path: Path, clock, rule: ExpiryRule) -> CookieJars:
-    """The jars kept in path (empty ones when there is no file yet); JarFileError if unusable."""
+def read_jars(path: Path, clock, rule: ExpiryRule) -> tuple[CookieJars, OptOuts]:
+    """The jars and opt-outs kept in path (none yet without a file); JarFileError if unusable."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return CookieJars(clock, rule)
+        return CookieJars(clock, rule), OptOuts()
     except (OSError, UnicodeDecodeError) as problem:
         raise JarFileError(f"Cannot read the jar file {path} ({problem}).") from None
     try:
-        jars = CookieJars.from_dict(json.loads(text), clock)
+        data = json.loads(text)
+        jars = CookieJars.from_dict(data, clock)
+        opted_out = data.get("opted_out", [])
+        if not all(isinstance(p, list) and len(p) == 2 for p in opted_out):
+            raise ValueError("opted_out is not a list of [phone, number] pairs")
     except ValueError as problem:  # json.JSONDecodeError is a ValueError too
         raise JarFileError(
             f"The jar file {path} is not a cookie jar this kit wrote ({problem}): move it "
             "away or pass another --jar."
         ) from None
     jars.rule = rule
-    return jars
+    return jars, OptOuts(opted_out)
 
 
-def save_conversation(jars: CookieJars, sender: str, to: str, path: Path) -> None:
-    """Write this pair's conversation into the file, keeping every other run's conversations."""
+def save_conversation(jars: CookieJars, opt_outs: OptOuts, sender: str, to: str, path: Path):
+    """Write this pair's conversation and opt-out into the file, keeping every other run's."""
+    pair = (sender, to)
     with FileLock(path.with_name(path.name + ".lock"), timeout=LOCK_TIMEOUT):
-        current = read_jars(path, jars.clock, jars.rule)
-        mine = jars.conversations.get((sender, to))
+        current, opted_out = read_jars(path, jars.clock, jars.rule)
+        mine = jars.conversations.get(pair)
         if mine is not None:
-            current.conversations[(sender, to)] = mine
-        _replace(path, json.dumps(current.to_dict(), indent=1))
+            current.conversations[pair] = mine
+        pairs = set(opted_out.pairs()) - {pair} | ({pair} & set(opt_outs.pairs()))
+        data = current.to_dict() | {"opted_out": [list(p) for p in sorted(pairs)]}
+        _replace(path, json.dumps(data, indent=1))
 
 
 def _replace(path: Path, text: str) -> None:

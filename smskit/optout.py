@@ -57,9 +57,14 @@ def keyword(body: str) -> Keyword | None:
 class OptOuts:
     """Which phones have texted STOP to which numbers: Twilio's block list, thread-safe."""
 
-    def __init__(self):
-        self._pairs: set[tuple[str, str]] = set()
+    def __init__(self, pairs=()):
+        self._pairs: set[tuple[str, str]] = {tuple(pair) for pair in pairs}
         self._lock = threading.Lock()
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """The (phone, number) pairs opted out now, sorted."""
+        with self._lock:
+            return sorted(self._pairs)
 
     def __contains__(self, pair: tuple[str, str]) -> bool:
         with self._lock:

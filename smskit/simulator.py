@@ -130,7 +130,8 @@ class LocalTwilio:
     (#ct=…&rt=…&tt=…&rc=…&rp=…) overrides the deadlines as Twilio's does.
     STOP/START/HELP are handled as on a Twilio long code unless `opt_out=False`;
     `advanced_opt_out` (replies per Keyword, "" for none) acts like Advanced Opt-Out,
-    which also adds OptOutType to the webhook's parameters.
+    which also adds OptOutType to the webhook's parameters. `jars` and `opt_outs` may be
+    shared, or loaded from a file (the command line's jar file keeps both).
 
     >>> twilio = LocalTwilio(app)                        # in-process, no server needed
     >>> twilio.text("+14158675309", "+15005550006", "hi").reply
@@ -153,6 +154,7 @@ class LocalTwilio:
         via: str | None = None,
         opt_out: bool = True,
         advanced_opt_out: dict[Keyword, str] | None = None,
+        opt_outs: OptOuts | None = None,
     ):
         if isinstance(webhook, str):
             self.url, self.deadlines = split_overrides(webhook, timeout)
@@ -170,7 +172,7 @@ class LocalTwilio:
         self.messaging_service_sid = messaging_service_sid
         self.opt_out = opt_out
         self.advanced_opt_out = advanced_opt_out
-        self.opt_outs = OptOuts()
+        self.opt_outs = opt_outs if opt_outs is not None else OptOuts()
 
     def params(self, sender: str, to: str, body: str, message_sid: str) -> dict[str, str]:
         """The parameters of an incoming-message webhook, in the order Twilio sends them."""

@@ -139,3 +139,19 @@ def test_8_processes_at_once_20_rounds_each_on_one_jar_lose_nothing(server, tmp_
     assert len(conversations) == 160
     assert all(c["cookies"][0]["value"] == "1" for c in conversations)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "jar.json", "jar.json.lock"]
+
+
+def test_a_stop_is_kept_in_the_jar_so_later_runs_stay_blocked(server, tmp_path):
+    jar, url = tmp_path / "jar.json", f"{server.url}/sms"
+    stop = smskit_text(url, GEORGE, "STOP", jar)
+    assert stop.returncode == 0 and stop.stdout.startswith(
+        "You have successfully been unsubscribed"
+    )
+    later = smskit_text(url, GEORGE, "hello?", jar)
+    assert later.returncode == 0 and later.stdout == ""
+    assert "Twilio warning 21610" in later.stderr and "(not sent, the phone texted STOP: ok)" in (
+        later.stderr
+    )
+    assert len(server.requests) == 2  # the webhook got both messages
+    back = smskit_text(url, GEORGE, "START", jar)
+    assert back.stdout.endswith("ok\n") and json.loads(jar.read_text())["opted_out"] == []

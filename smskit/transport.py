@@ -131,20 +131,21 @@ class HttpTransport:
             headers = {**headers, "Host": parts.netloc}
             url = f"{self.via}{parts.path or '/'}{'?' + parts.query if parts.query else ''}"
         with self.slots:  # the deadline starts when a connection is free, not before
-            attempt = Attempt(deadlines)
-            for tries_left in range(deadlines.retries, -1, -1):
+            attempt, tries_left = Attempt(deadlines), deadlines.retries
+            while True:
                 try:
                     answer = self._once(attempt, method, url, headers, body)
                 except _Retryable as failure:
-                    if tries_left and deadlines.retries_after(failure.kind) and attempt.left() > 0:
-                        logger.info("retrying %s after %s (same idempotency token)", url, failure)
-                        continue
-                    raise failure.error from None
-                kind = f"{answer.status // 100}xx"
-                if tries_left and kind in ("4xx", "5xx") and deadlines.retries_after(kind):
-                    continue
-                return answer
-        raise AssertionError("unreachable: the last attempt returns or raises")
+                    if not (tries_left and deadlines.retries_after(failure.kind)):
+                        raise failure.error from None
+                    logger.info("retrying %s after %s (same idempotency token)", url, failure)
+                else:
+                    kind = f"{answer.status // 100}xx"
+                    if kind not in ("4xx", "5xx") or not tries_left:
+                        return answer
+                    if not deadlines.retries_after(kind):
+                        return answer
+                tries_left -= 1
 
     def _once(self, attempt: Attempt, method, url, headers, body) -> Answer:
         """One attempt within what is left of the deadline; raises _Retryable or WebhookError."""

@@ -140,3 +140,12 @@ def test_more_messages_than_connections_wait_their_turn_without_timing_out():
             thread.join(10)
     assert in_flight == 2  # two on the wire, two waiting for a connection
     assert [d.ok for d in results] == [True] * 4
+
+
+def test_rp_all_retries_failures_but_not_a_success_or_a_redirect():
+    moved = answer("302 Found", b"", headers={"Location": "/sms2"})
+    with ScriptedServer(moved, answer(body=REPLY)) as server:
+        delivery = LocalTwilio(f"{server.url}/sms#rp=all").text(GEORGE, OUR_NUMBER, "hi")
+        assert delivery.replies == ("made it",)
+        paths = [r.split(b" ")[1] for r in server.requests]
+    assert paths == [b"/sms", b"/sms2"]  # the redirect was followed, not retried

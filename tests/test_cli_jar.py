@@ -155,3 +155,9 @@ def test_a_stop_is_kept_in_the_jar_so_later_runs_stay_blocked(server, tmp_path):
     assert len(server.requests) == 2  # the webhook got both messages
     back = smskit_text(url, GEORGE, "START", jar)
     assert back.stdout.endswith("ok\n") and json.loads(jar.read_text())["opted_out"] == []
+
+
+def test_a_timeout_of_zero_exits_2_before_sending(server, tmp_path):
+    result = smskit_text(f"{server.url}/sms", GEORGE, "hi", tmp_path / "j.json", "--timeout", "0")
+    assert result.returncode == 2 and "--timeout 0 must be more than 0" in result.stderr
+    assert server.requests == []

@@ -77,7 +77,7 @@ def parser() -> argparse.ArgumentParser:
         "--timeout",
         type=float,
         default=None,
-        help="seconds to wait for the whole answer before error 11205 (Twilio waits 15)",
+        help="seconds to wait for the whole answer before error 11205 (at most Twilio's 15)",
     )
     text.add_argument(
         "--no-opt-out",
@@ -105,6 +105,8 @@ def text(args: argparse.Namespace) -> int:
             f"{args.url} is not a webhook URL: start it with http:// or https:// "
             f"(e.g. http://{args.url.split('://')[-1]})."
         )
+    if args.timeout is not None and args.timeout <= 0:
+        raise ValueError(f"--timeout {args.timeout:g} must be more than 0 seconds.")
     jar_path = args.jar or default_jar_path()
     check_jar_path(jar_path, make_folder=args.jar is None)
     jars, opt_outs = read_jars(jar_path, SystemClock(), ExpiryRule(args.rule))

@@ -4,7 +4,8 @@
     python3 kit.py lab    open the lessons in JupyterLab
     python3 kit.py test   run every test: the code, the notebooks (nbval), the browser test
     python3 kit.py bench  run the benchmarks (about 3 minutes) and write bench/RESULTS.md
-    python3 kit.py lite   build the browser edition (lessons 00-03) and serve it; --build: only build
+    python3 kit.py room   the workshop's projector page (--simulate N to rehearse; --help)
+    python3 kit.py lite   build and serve the browser edition of lessons 00-03 (--build: only build)
 
 Needs only Python 3.11+. Extra arguments go to JupyterLab, pytest or the benchmarks.
 """
@@ -78,7 +79,7 @@ def main(argv: list[str]) -> int:
         print("The kit needs Python 3.11 or newer; run this with python3.11 (or newer).")
         return 2
     command, *rest = argv or ["help"]
-    if command not in ("lab", "test", "bench", "lite"):
+    if command not in ("lab", "test", "bench", "room", "lite"):
         print(__doc__)
         return 0 if command in ("help", "-h", "--help") else 2
     set_up()
@@ -88,6 +89,8 @@ def main(argv: list[str]) -> int:
         return run("jupyter", "lab", f"--ServerApp.root_dir={ROOT}", start_at, *as_root, *rest)
     if command == "bench":
         return run("python", "-m", "bench.run", *rest)
+    if command == "room":
+        return run("python", "-m", "smskit.room_command", *rest)
     if command == "lite":
         return run("python", "-m", "lite", *rest)
     return run("python", "-m", "pytest", *rest)

@@ -10,6 +10,8 @@ from .lessons import ALL, LessonsResult
 from .lite import KERNEL_TARGET_S, RUN_ALL_TARGET_S, SITE_TARGET_MB, LiteResult
 from .local_twilio import LocalTwilioResult
 from .panel_latency import PACE, SETTLE, PanelResult
+from .refusals import RefusalsResult
+from .room_latency import RoomResult
 from .throughput import ThroughputResult
 
 
@@ -242,6 +244,55 @@ def lessons_section(r: LessonsResult) -> tuple[list[str], Verdict]:
     return lines, Verdict("lessons", figure, f"≤ {r.target:g} s", met)
 
 
+def refusals_section(r: RefusalsResult) -> tuple[list[str], Verdict]:
+    refused = r.retained_mb["refused (403)"]
+    met = refused.median < r.target_mb
+    rows = [
+        [name, spread.text(" MB", 2), r.seconds[name].text(" s", 2)]
+        for name, spread in r.retained_mb.items()
+    ]
+    lines = [
+        f"## 6. The panel's memory for {r.requests:,} refused requests",
+        "",
+        f"A fresh panel per arm; {r.requests:,} finished requests published on the server's "
+        "event feed, each from its own sender with its own body. Retained: tracemalloc's "
+        "current size after minus before, garbage collected. Arms interleaved; median (min–max).",
+        "",
+        *table(["requests", "retained", "time to publish"], rows),
+        "",
+        f"Target: under {r.target_mb:g} MB for the refused: {'met' if met else '**missed**'}.",
+    ]
+    return lines, Verdict("refusals", f"{refused.median:.2f} MB", f"< {r.target_mb:g} MB", met)
+
+
+def room_section(r: RoomResult) -> tuple[list[str], Verdict]:
+    met = r.p99_ms <= r.target_ms
+    lines = [
+        f"## 7. The room: {r.phones} simulated phones, {r.rate:g} messages/s, in Chromium",
+        "",
+        "`smskit.room_command --simulate` under the real Voilà, read by Debian's Chromium. "
+        "Latency: from the handled message (the kernel's trace) to its card showing that count "
+        "(a MutationObserver in the page; same machine, same wall clock). Kernel CPU includes "
+        "the simulated phones' side of each request.",
+        "",
+        *table(
+            ["messages", "p50", "p99", "max", "kernel CPU per message"],
+            [
+                [
+                    f"{r.messages:,}",
+                    f"{r.p50_ms:.0f} ms",
+                    f"{r.p99_ms:.0f} ms",
+                    f"{r.max_ms:.0f} ms",
+                    f"{r.cpu_ms_per_message:.2f} ms",
+                ]
+            ],
+        ),
+        "",
+        f"Target: p99 at most {r.target_ms:g} ms: {'met' if met else '**missed**'}.",
+    ]
+    return lines, Verdict("room", f"p99 {r.p99_ms:.0f} ms", f"≤ {r.target_ms:g} ms", met)
+
+
 def lite_section(r: LiteResult) -> tuple[list[str], Verdict]:
     builds = [[name, spread.text(" s")] for name, spread in r.build_seconds.items()]
     lessons = [
@@ -256,7 +307,7 @@ def lite_section(r: LiteResult) -> tuple[list[str], Verdict]:
         and slowest_run <= RUN_ALL_TARGET_S
     )
     lines = [
-        "## 6. The browser edition",
+        "## 8. The browser edition",
         "",
         "The JupyterLite site as `kit.py lite --build` makes it, built into a scratch folder: once "
         "cold (pip's and npm's caches off: everything downloaded), then warm (downloads cached, "
@@ -284,5 +335,7 @@ SECTIONS = {
     "local_twilio": local_twilio_section,
     "panel": panel_section,
     "lessons": lessons_section,
+    "refusals": refusals_section,
+    "room": room_section,
     "lite": lite_section,
 }

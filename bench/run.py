@@ -5,7 +5,8 @@
 
 1 handler cost in-process, 2 HTTP throughput (gunicorn + wrk), 3 the local Twilio through the
 in-kernel server, 4 the live panel with 10,000 conversations, 5 the lessons under nbval,
-6 the browser edition (site size, build, kernel start and Run All in Chromium).
+6 the panel's memory for 100,000 refused requests, 7 the room with 500 phones in Chromium,
+8 the browser edition (site size, build, kernel start and Run All in Chromium).
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ PARTS = {
     3: ("local_twilio", "bench.local_twilio"),
     4: ("panel", "bench.panel_latency"),
     5: ("lessons", "bench.lessons"),
-    6: ("lite", "bench.lite"),
+    6: ("refusals", "bench.refusals"),
+    7: ("room", "bench.room_latency"),
+    8: ("lite", "bench.lite"),
 }
 RESULTS = ROOT / "bench" / "RESULTS.md"
 

@@ -30,7 +30,7 @@ from werkzeug.http import http_date
 from werkzeug.test import Client
 
 from .events import EventFeed
-from .transport import Answer, WsgiTransport
+from .transport import Answer, Deadlines, WsgiTransport
 from .twiml import WebhookError
 
 log = logging.getLogger(__name__)
@@ -107,14 +107,13 @@ def app_at(url: str):
 class InProcessTransport:
     """LocalTwilio's way to a *.lite URL: the app serving it now, called in-process."""
 
-    def __init__(self, response_timeout: float):
-        self.response_timeout = response_timeout
-
-    def send(self, method: str, url: str, headers: dict, body: bytes | None) -> Answer:
+    def send(
+        self, method: str, url: str, headers: dict, body: bytes | None, deadlines: Deadlines
+    ) -> Answer:
         app = app_at(url)
         if app is None:
             raise WebhookError(11200, f"could not reach {url} (nothing is served there).")
-        return WsgiTransport(app, self.response_timeout).send(method, url, headers, body)
+        return WsgiTransport(app).send(method, url, headers, body, deadlines)
 
 
 class InProcessAdapter(_plain_adapter):

@@ -49,7 +49,10 @@ BROWSER_MARKERS = {
     "platform_python_implementation": "CPython",
 }
 # Dependencies the site does not ship: desktop only, or brought by the Pyodide kernel itself.
-NOT_SHIPPED = {"pyngrok", "jupyterlab", "ipykernel", "widgetsnbextension", "jupyterlab-widgets"}
+NOT_SHIPPED = {
+    *("pyngrok", "jupyterlab", "voila", "segno", "filelock"),  # tunnels, the room, the CLI
+    *("ipykernel", "widgetsnbextension", "jupyterlab-widgets"),  # the kernel's own
+}
 # The parts of the npm package a browser needs (no source maps, type stubs or demo pages).
 PYODIDE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"]
 

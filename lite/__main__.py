@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Port {options.port} is taken: run again with --port and another number.")
         return 1
     print(f"Open {site_url(server)}  (Ctrl+C stops)", flush=True)
+    if options.host != "127.0.0.1":
+        print("From the room: the same address with this machine's network address as the host.")
     with server:
         try:
             server.serve_forever()

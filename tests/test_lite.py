@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import zipfile
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import requests
 from flask import Flask, make_response, request, session
 
 from lite.build import BuildError, browser_needs, cached_wheel, inputs_digest, lock_file
+from lite.serve import site_server, site_url
 from smskit import LocalTwilio, edition, server
 from smskit.inprocess import InProcessServer, serve_in_process, uninstall_adapter
 from smskit.wire import exchange_lines
@@ -173,6 +175,26 @@ def test_cached_wheels_are_found_by_pinned_name_and_version(tmp_path):
     assert cached_wheel(tmp_path, "prompt-toolkit==3.0.53") == found
     assert cached_wheel(tmp_path, "prompt-toolkit==3.0.52") is None
     assert inputs_digest() == inputs_digest()
+
+
+def test_the_site_server_gives_pyodides_files_the_types_browsers_insist_on(tmp_path, monkeypatch):
+    # Python reads file types from the system, and some systems (Windows' registry) say
+    # text/plain for JavaScript; a module worker then refuses to start.
+    monkeypatch.setattr("mimetypes.guess_type", lambda *args, **kwargs: ("text/plain", None))
+    for name in ("pyodide.mjs", "pyodide.asm.wasm", "index.html"):
+        (tmp_path / name).write_bytes(b"x")
+    served = site_server(tmp_path)
+    threading.Thread(target=served.serve_forever, daemon=True).start()
+    try:
+        origin = site_url(served).split("/lab/")[0]
+        types = {
+            name: requests.get(f"{origin}/{name}", timeout=5).headers["Content-Type"]
+            for name in ("pyodide.mjs", "pyodide.asm.wasm")
+        }
+    finally:
+        served.shutdown()
+        served.server_close()
+    assert types == {"pyodide.mjs": "text/javascript", "pyodide.asm.wasm": "application/wasm"}
 
 
 # --- the lessons in a real browser --------------------------------------------------------------

@@ -34,11 +34,13 @@ PATIENCE_MS = 240_000  # a kernel once took 107 s to start on a busy two-core ma
 
 KERNEL_IDLE = """() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel
     ?.status === 'idle'"""
+# Run All ends with the last cell, or at the first error (JupyterLab skips the cells after it).
 ALL_RAN = """() => {
     const panel = window.jupyterapp.shell.currentWidget;
-    const cells = panel.content.model.toJSON().cells;
+    const cells = panel.content.model.toJSON().cells.filter(cell => cell.cell_type === 'code');
+    const failed = cells.some(cell => cell.outputs.some(output => output.output_type === 'error'));
     return panel.sessionContext.session.kernel.status === 'idle'
-        && cells.every(cell => cell.cell_type !== 'code' || cell.execution_count !== null);
+        && (failed || cells.every(cell => cell.execution_count !== null));
 }"""
 CLEAR_AND_RUN_ALL = """async () => {
     await window.jupyterapp.commands.execute('notebook:clear-all-cell-outputs');
@@ -86,7 +88,9 @@ def site_in_chromium(site: Path) -> Iterator[tuple[str, Browser]]:
 
 
 def run_lesson(origin: str, browser: Browser, path: str) -> LessonRun:
-    """Open the notebook at path (e.g. notebooks/01_http_cookies.ipynb) and Run All in it."""
+    """Open the notebook at path (e.g. notebooks/01_http_cookies.ipynb) and Run All in it.
+
+    Returns when the last cell is done, or when a cell failed (Run All stops there)."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(PATIENCE_MS)
     outside: list[str] = []

@@ -249,6 +249,7 @@ def test_lessons_00_to_03_run_in_chromium_like_on_the_desktop(site):
     with drive.site_in_chromium(site) as (origin, browser):
         for lesson in LESSONS:
             runs[lesson] = drive.run_lesson(origin, browser, f"notebooks/{lesson}.ipynb")
+        learner = drive.run_lesson(origin, browser, "learner/00_start_here.ipynb")
     for lesson, run in runs.items():
         print(f"\n{lesson}: kernel ready {run.kernel_ready:.1f} s, Run All {run.run_all:.1f} s")
         assert problems(run.notebook) == [], lesson
@@ -262,6 +263,10 @@ def test_lessons_00_to_03_run_in_chromium_like_on_the_desktop(site):
             assert output_text(browser_cells[cell_id]) == output_text(desktop[cell_id]), cell_id
     race = {cell["id"]: output_text(cell) for cell in runs["02_sessions"].notebook["cells"]}
     assert race["c040"] == race["c042"] == edition.NO_THREADS
+    # The learner edition runs too, up to its first exercise, whose check says what is missing.
+    assert problems(learner.notebook) == [
+        "c015: first_sms is still the placeholder `...`: give it your answer."
+    ]
 
 
 def json_cells(path: Path) -> dict[str, dict]:

@@ -1,4 +1,4 @@
-"""Turn the five benchmarks' results into bench/RESULTS.md and a one-line summary."""
+"""Turn the six benchmarks' results into bench/RESULTS.md and a one-line summary."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from .handler_cost import HandlerResult
 from .lessons import ALL, LessonsResult
 from .local_twilio import LocalTwilioResult
 from .panel_latency import PACE, SETTLE, PanelResult
+from .setup import SetupResult
 from .throughput import ThroughputResult
 
 
@@ -241,10 +242,32 @@ def lessons_section(r: LessonsResult) -> tuple[list[str], Verdict]:
     return lines, Verdict("lessons", figure, f"≤ {r.target:g} s", met)
 
 
+def setup_section(r: SetupResult) -> tuple[list[str], Verdict]:
+    rows = [[arm, spread.text(" s")] for arm, spread in r.seconds.items()]
+    uv = r.seconds["uv"]
+    met = uv.median <= r.target
+    lines = [
+        "## 6. Setup: a fresh clone to JupyterLab answering",
+        "",
+        "`python3 kit.py lab` in a new clone of the committed kit, with empty package caches, "
+        "until JupyterLab's /api/status answers: creating .venv, installing the lessons' "
+        "packages at requirements.lock's versions, building the learner edition, starting "
+        f"JupyterLab. uv and plain pip (the fallback, SMSKIT_NO_UV=1) interleaved, {uv.n} runs each.",
+        "",
+        *table(["installer", "seconds"], rows),
+        "",
+        f"pip / uv: {r.ratio.text('x', 1)}. Target: at most {r.target:g} s with uv: "
+        f"{'met' if met else '**missed**'} ({uv.text(' s')}).",
+    ]
+    figure = f"{uv.median:.1f} s uv, {r.seconds['pip'].median:.1f} s pip"
+    return lines, Verdict("setup", figure, f"≤ {r.target:g} s", met)
+
+
 SECTIONS = {
     "handler": handler_section,
     "throughput": throughput_section,
     "local_twilio": local_twilio_section,
     "panel": panel_section,
     "lessons": lessons_section,
+    "setup": setup_section,
 }

@@ -1,10 +1,11 @@
-"""Run the five benchmarks, write bench/RESULTS.md, and print a one-line summary last.
+"""Run the six benchmarks, write bench/RESULTS.md, and print a one-line summary last.
 
-    .venv/bin/python -m bench.run            # everything, about 3-4 minutes on 2 cores
+    .venv/bin/python -m bench.run            # everything, about 6-8 minutes on 2 cores
     .venv/bin/python -m bench.run --only 1 3 # some parts; prints, writes only with --output
 
 1 handler cost in-process, 2 HTTP throughput (gunicorn + wrk), 3 the local Twilio through the
-in-kernel server, 4 the live panel with 10,000 conversations, 5 the lessons under nbval.
+in-kernel server, 4 the live panel with 10,000 conversations, 5 the lessons under nbval, 6 a fresh
+clone's `kit.py lab` until JupyterLab answers, with uv and with pip.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ PARTS = {
     3: ("local_twilio", "bench.local_twilio"),
     4: ("panel", "bench.panel_latency"),
     5: ("lessons", "bench.lessons"),
+    6: ("setup", "bench.setup"),
 }
 RESULTS = ROOT / "bench" / "RESULTS.md"
 

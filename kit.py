@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The kit's commands; each sets up a local environment (.venv) from requirements.lock first.
 
-    python3 kit.py lab    open the lessons in JupyterLab (your copy, learner/; --solutions: notebooks/)
+    python3 kit.py lab    open your copy of the lessons (learner/) in JupyterLab;
+                          lab --solutions opens notebooks/, where the exercises are solved
     python3 kit.py test   run every test: the code, the notebooks (nbval), the browser test
     python3 kit.py bench  run the benchmarks (about 3 minutes) and write bench/RESULTS.md
     python3 kit.py lock   write requirements.lock from pyproject.toml (after changing dependencies)
@@ -90,7 +91,7 @@ def write_lock(uv: str) -> None:
     if compiled.returncode != 0:
         raise Trouble(f"uv could not resolve pyproject.toml: {compiled.stderr.strip()}")
     header = [
-        f"# The exact versions the kit installs. Do not edit: after changing pyproject.toml's",
+        "# The exact versions the kit installs. Do not edit: after changing pyproject.toml's",
         f"# dependencies, run `{LOCK_COMMAND}` and commit this file with it.",
         digest_line(dependency_digest()),
     ]

@@ -252,7 +252,8 @@ def setup_section(r: SetupResult) -> tuple[list[str], Verdict]:
         "`python3 kit.py lab` in a new clone of the committed kit, with empty package caches, "
         "until JupyterLab's /api/status answers: creating .venv, installing the lessons' "
         "packages at requirements.lock's versions, building the learner edition, starting "
-        f"JupyterLab. uv and plain pip (the fallback, SMSKIT_NO_UV=1) interleaved, {uv.n} runs each.",
+        f"JupyterLab. uv and plain pip (the fallback, SMSKIT_NO_UV=1) interleaved, {uv.n} runs "
+        "each.",
         "",
         *table(["installer", "seconds"], rows),
         "",

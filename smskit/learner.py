@@ -1,6 +1,6 @@
 """Build the learner edition: every notebook with its solutions blanked and its checks kept.
 
-    python -m smskit.learner                      # notebooks/ -> learner/, from any folder of the kit
+    python -m smskit.learner                      # notebooks/ -> learner/, anywhere in the kit
     python -m smskit.learner --force              # start over: overwrite learner/'s notebooks
     python -m smskit.learner --source notebooks --out learner
 

@@ -49,7 +49,7 @@ class Trouble(Exception):
 # --- the lock ---------------------------------------------------------------------------------
 
 
-def dependency_digest(pyproject: Path = PYPROJECT) -> str:
+def dependency_digest(pyproject: Path) -> str:
     """A digest of what pyproject.toml asks for: Python version, dependencies, every extra."""
     import tomllib
 
@@ -63,14 +63,14 @@ def digest_line(digest: str) -> str:
     return f"# pyproject.toml dependencies sha256: {digest}"
 
 
-def lock_is_current(lock: Path = LOCK, pyproject: Path = PYPROJECT) -> bool:
+def lock_is_current(lock: Path, pyproject: Path) -> bool:
     """Whether the lock was written from pyproject.toml's dependencies as they are now."""
     return lock.exists() and digest_line(dependency_digest(pyproject)) in lock.read_text()
 
 
 def check_lock(strict: bool) -> None:
     """Say when pyproject.toml and the lock disagree: an error if strict, else a warning."""
-    if lock_is_current():
+    if lock_is_current(LOCK, PYPROJECT):
         return
     problem = (
         f"pyproject.toml's dependencies changed since {LOCK.name} was written: "
@@ -93,7 +93,7 @@ def write_lock(uv: str) -> None:
     header = [
         "# The exact versions the kit installs. Do not edit: after changing pyproject.toml's",
         f"# dependencies, run `{LOCK_COMMAND}` and commit this file with it.",
-        digest_line(dependency_digest()),
+        digest_line(dependency_digest(PYPROJECT)),
     ]
     LOCK.write_text("\n".join(header) + "\n" + compiled.stdout)
     pinned = [line for line in compiled.stdout.splitlines() if line[:1] not in ("", " ", "#")]

@@ -33,7 +33,7 @@ def sweep_with(compare: str = "<", now: str = "clock.now()", commit: bool = True
         "def sweep(max_idle_seconds):",
         "    with closing(sqlite3.connect(STORE)) as db:",
         "        cursor = db.execute(",
-        f"            \"DELETE FROM sessions WHERE touched {compare} ?\",",
+        f'            "DELETE FROM sessions WHERE touched {compare} ?",',
         f"            ({now} - max_idle_seconds,)",
         "        )",
         *(["        db.commit()"] if commit else []),

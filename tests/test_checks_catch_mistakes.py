@@ -79,13 +79,22 @@ def on_message_with(key: str, value: str, subscribe: bool = True) -> str:
     )
 
 
-def gunicorn_command_with(workers: str = "str(workers)", bind: str = "127.0.0.1", chdir=True):
-    where = ', "--chdir", str(folder)' if chdir else ""
-    return (
-        "import sys\n"
-        "def gunicorn_command(folder, workers, port):\n"
-        f'    return [sys.executable, "-m", "gunicorn", "--workers", {workers},\n'
-        f'            "--bind", f"{bind}:{{port}}"{where}, "sms_conversation:app"]'
+def first_difference_with(
+    start: int = 1,
+    read: str = "path.read_text() if path.exists() else ''",
+    pairs: str = "zip_longest",
+) -> str:
+    return "\n".join(
+        [
+            "from itertools import zip_longest",
+            "def first_difference(path, notebooks):",
+            "    expected = export.render(export.exported_cells(notebooks)).splitlines()",
+            f"    actual = ({read}).splitlines()",
+            f"    for line, (mine, theirs) in enumerate({pairs}(actual, expected), {start}):",
+            "        if mine != theirs:",
+            "            return line, mine, theirs",
+            "    return None",
+        ]
     )
 
 
@@ -232,24 +241,33 @@ MISTAKES: dict[str, dict[str, list[Mistake]]] = {
     "05_export": {
         "export-25": [
             Mistake(
-                "the kit's notebooks whatever it is given",
-                "def in_sync(path, notebooks):\n"
-                "    expected = export.render(export.exported_cells(export.NOTEBOOKS))\n"
-                "    return path.exists() and path.read_text() == expected",
-                "exported from the edited notebook",
+                "zip stops at the shorter",
+                first_difference_with(pairs="zip"),
+                "a line the file lacks",
             ),
+            Mistake("lines from 0", first_difference_with(start=0), "Count lines from 1"),
             Mistake(
-                "a missing file",
-                "def in_sync(path, notebooks):\n"
-                "    expected = export.render(export.exported_cells(notebooks))\n"
-                "    return path.read_text() == expected",
-                "raised FileNotFoundError",
+                "a missing file read",
+                first_difference_with(read="path.read_text()"),
+                "FileNotFound",
             ),
         ],
         "export-40": [
-            Mistake("no --chdir", gunicorn_command_with(chdir=False), "--chdir should name"),
-            Mistake("a number in the list", gunicorn_command_with(workers="workers"), "strings"),
-            Mistake("every interface", gunicorn_command_with(bind="0.0.0.0"), "(--bind)"),
+            Mistake(
+                "one shared memory",
+                "memory_replies = [1, 2, 3, 4]\ncookie_replies = [1, 2, 3, 4]",
+                "each worker has its own dictionary",
+            ),
+            Mistake(
+                "no memory between requests",
+                "memory_replies = [1, 1, 1, 1]\ncookie_replies = [1, 2, 3, 4]",
+                "each worker has its own dictionary",
+            ),
+            Mistake(
+                "a cookie per worker",
+                "memory_replies = [1, 1, 2, 2]\ncookie_replies = [1, 1, 2, 2]",
+                "the count travels with the conversation",
+            ),
         ],
     },
 }

@@ -10,7 +10,7 @@
 Needs only Python 3.11+. Extra arguments go to JupyterLab, pytest or the benchmarks.
 `lab` installs what the lessons need; `test` and `bench` add the test tools. Both install the
 exact versions in requirements.lock, with uv when it can be had from the package index (seconds)
-and with pip otherwise (a minute or two).
+and with pip otherwise (a minute or two); SMSKIT_NO_UV=1 makes it use pip.
 """
 
 from __future__ import annotations  # so that an old Python reaches the version check

@@ -13,6 +13,7 @@ import venv
 
 import psutil
 import pytest
+import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -40,6 +41,18 @@ def test_every_dependency_of_every_group_is_pinned_to_one_exact_version():
         version = versions.get(canonicalize_name(requirement.name))
         assert version and version.startswith("=="), f"{requirement.name} is not pinned"
         assert requirement.specifier.contains(version[2:]), f"{requirement} vs {version}"
+
+
+def test_conda_and_binder_install_the_same_lock():
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(
+        item["pip"] for item in environment["dependencies"] if isinstance(item, dict)
+    )
+    assert f"--constraint {kit.LOCK.name}" in pip_section and "--editable ." in pip_section
+    assert all(
+        isinstance(item, dict) or item in ("pip", "python=3.11")
+        for item in environment["dependencies"]
+    )
 
 
 def test_a_changed_dependency_makes_the_lock_stale_and_kit_says_what_to_run(tmp_path, monkeypatch):

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from smskit.learner import CHECK_TAG, SOLUTION_TAG
-from tests.conftest import ROOT
+from tests.conftest import ROOT, execute_allowing_errors
 
 NOTEBOOKS = ROOT / "notebooks"
 
@@ -309,15 +308,7 @@ def test_the_checks_fail_on_wrong_answers_with_a_sentence_naming_the_mistake(nam
     notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     own_checks = {cell.id for cell in notebook.cells if CHECK_TAG in tags(cell)}
     tries = with_wrong_tries(notebook, MISTAKES[name])
-    client = NotebookClient(
-        notebook,
-        timeout=120,
-        kernel_name="python3",
-        allow_errors=True,
-        record_timing=False,
-        resources={"metadata": {"path": str(NOTEBOOKS)}},
-    )
-    client.execute()
+    execute_allowing_errors(notebook, NOTEBOOKS, timeout=120)
     missed = []
     for number, mistake in tries:
         errors = [o for o in notebook.cells[number].outputs if o.output_type == "error"]

@@ -149,11 +149,10 @@ def pip(*args: str) -> int:
 
 
 def find_uv() -> str | None:
-    """uv from PATH or .venv, else installed into .venv from the package index; None if neither."""
+    """uv from PATH or .venv, else installed into .venv (made first) from the package index."""
     found = shutil.which("uv") or shutil.which("uv", path=str(BIN))
     if found or os.environ.get("SMSKIT_NO_UV"):
         return found
-    make_venv()
     pip("install", "uv")
     return shutil.which("uv", path=str(BIN))
 
@@ -224,6 +223,7 @@ def lab(args: list[str]) -> int:
 
 
 def lock(_args: list[str]) -> int:
+    make_venv()
     uv = find_uv()
     if not uv:
         raise Trouble("Writing the lock needs uv, which could not be installed: pip install uv.")

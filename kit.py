@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""The kit's commands; each sets up a local environment (.venv) from requirements.lock first.
+"""The kit's commands; lab, test and bench set up a local environment (.venv) from the lock first.
 
     python3 kit.py lab    open your copy of the lessons (learner/) in JupyterLab;
                           lab --solutions opens notebooks/, where the exercises are solved
     python3 kit.py test   run every test: the code, the notebooks (nbval), the browser test
-    python3 kit.py bench  run the benchmarks (about 3 minutes) and write bench/RESULTS.md
+    python3 kit.py bench  run the benchmarks (6-8 minutes) and write bench/RESULTS.md
     python3 kit.py lock   write requirements.lock from pyproject.toml (after changing dependencies)
 
 Needs only Python 3.11+. Extra arguments go to JupyterLab, pytest or the benchmarks.
@@ -195,7 +195,10 @@ def run(program: str, *args: str) -> int:
     child = subprocess.Popen([str(BIN / program), *args], cwd=ROOT, env=activated)
 
     def forward(signum: int, _frame: object) -> None:
-        child.send_signal(signum)
+        if os.name == "nt":  # Windows sends Ctrl-C to the child itself; it has no SIGINT to send
+            child.terminate()
+        else:
+            child.send_signal(signum)
 
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, forward)

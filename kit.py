@@ -4,7 +4,8 @@
     python3 kit.py lab    open your copy of the lessons (learner/) in JupyterLab;
                           lab --solutions opens notebooks/, where the exercises are solved
     python3 kit.py test   run every test: the code, the notebooks (nbval), the browser test
-    python3 kit.py bench  run the benchmarks (6-8 minutes) and write bench/RESULTS.md
+    python3 kit.py bench  run the benchmarks (about 7 minutes) and write bench/RESULTS.md
+    python3 kit.py room   the workshop's projector page (--simulate N to rehearse; --help)
     python3 kit.py lock   write requirements.lock from pyproject.toml (after changing dependencies)
 
 Needs only Python 3.11+. Extra arguments go to JupyterLab, pytest or the benchmarks.
@@ -246,6 +247,7 @@ COMMANDS = {
     "lab": Command((), lab),
     "test": Command(("test",), lambda args: run("python", "-m", "pytest", *args)),
     "bench": Command(("test",), lambda args: run("python", "-m", "bench.run", *args)),
+    "room": Command((), lambda args: run("python", "-m", "smskit.room_command", *args)),
     "lock": Command(None, lock),
 }
 

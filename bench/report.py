@@ -1,4 +1,4 @@
-"""Turn the six benchmarks' results into bench/RESULTS.md and a one-line summary."""
+"""Turn the benchmarks' results into bench/RESULTS.md and a one-line summary."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from .handler_cost import HandlerResult
 from .lessons import ALL, LessonsResult
 from .local_twilio import LocalTwilioResult
 from .panel_latency import PACE, SETTLE, PanelResult
+from .refusals import RefusalsResult
+from .room_latency import RoomResult
 from .setup import SetupResult
 from .throughput import ThroughputResult
 
@@ -242,12 +244,61 @@ def lessons_section(r: LessonsResult) -> tuple[list[str], Verdict]:
     return lines, Verdict("lessons", figure, f"≤ {r.target:g} s", met)
 
 
+def refusals_section(r: RefusalsResult) -> tuple[list[str], Verdict]:
+    refused = r.retained_mb["refused (403)"]
+    met = refused.median < r.target_mb
+    rows = [
+        [name, spread.text(" MB", 2), r.seconds[name].text(" s", 2)]
+        for name, spread in r.retained_mb.items()
+    ]
+    lines = [
+        f"## 6. The panel's memory for {r.requests:,} refused requests",
+        "",
+        f"A fresh panel per arm; {r.requests:,} finished requests published on the server's "
+        "event feed, each from its own sender with its own body. Retained: tracemalloc's "
+        "current size after minus before, garbage collected. Arms interleaved; median (min–max).",
+        "",
+        *table(["requests", "retained", "time to publish"], rows),
+        "",
+        f"Target: under {r.target_mb:g} MB for the refused: {'met' if met else '**missed**'}.",
+    ]
+    return lines, Verdict("refusals", f"{refused.median:.2f} MB", f"< {r.target_mb:g} MB", met)
+
+
+def room_section(r: RoomResult) -> tuple[list[str], Verdict]:
+    met = r.p99_ms <= r.target_ms
+    lines = [
+        f"## 7. The room: {r.phones} simulated phones, {r.rate:g} messages/s, in Chromium",
+        "",
+        "`smskit.room_command --simulate` under the real Voilà, read by Debian's Chromium. "
+        "Latency: from the handled message (the kernel's trace) to its card showing that count "
+        "(a MutationObserver in the page; same machine, same wall clock). Kernel CPU includes "
+        "the simulated phones' side of each request.",
+        "",
+        *table(
+            ["messages", "p50", "p99", "max", "kernel CPU per message"],
+            [
+                [
+                    f"{r.messages:,}",
+                    f"{r.p50_ms:.0f} ms",
+                    f"{r.p99_ms:.0f} ms",
+                    f"{r.max_ms:.0f} ms",
+                    f"{r.cpu_ms_per_message:.2f} ms",
+                ]
+            ],
+        ),
+        "",
+        f"Target: p99 at most {r.target_ms:g} ms: {'met' if met else '**missed**'}.",
+    ]
+    return lines, Verdict("room", f"p99 {r.p99_ms:.0f} ms", f"≤ {r.target_ms:g} ms", met)
+
+
 def setup_section(r: SetupResult) -> tuple[list[str], Verdict]:
     rows = [[arm, spread.text(" s")] for arm, spread in r.seconds.items()]
     uv = r.seconds["uv"]
     met = uv.median <= r.target
     lines = [
-        "## 6. Setup: a fresh clone to JupyterLab answering",
+        "## 8. Setup: a fresh clone to JupyterLab answering",
         "",
         "`python3 kit.py lab` in a new clone of the committed kit, with empty package caches, "
         "until JupyterLab's /api/status answers: creating .venv, installing the lessons' "
@@ -270,5 +321,7 @@ SECTIONS = {
     "local_twilio": local_twilio_section,
     "panel": panel_section,
     "lessons": lessons_section,
+    "refusals": refusals_section,
+    "room": room_section,
     "setup": setup_section,
 }

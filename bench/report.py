@@ -12,6 +12,7 @@ from .local_twilio import LocalTwilioResult
 from .panel_latency import PACE, SETTLE, PanelResult
 from .refusals import RefusalsResult
 from .room_latency import RoomResult
+from .setup import SetupResult
 from .throughput import ThroughputResult
 
 
@@ -293,6 +294,28 @@ def room_section(r: RoomResult) -> tuple[list[str], Verdict]:
     return lines, Verdict("room", f"p99 {r.p99_ms:.0f} ms", f"≤ {r.target_ms:g} ms", met)
 
 
+def setup_section(r: SetupResult) -> tuple[list[str], Verdict]:
+    rows = [[arm, spread.text(" s")] for arm, spread in r.seconds.items()]
+    uv = r.seconds["uv"]
+    met = uv.median <= r.target
+    lines = [
+        "## 8. Setup: a fresh clone to JupyterLab answering",
+        "",
+        "`python3 kit.py lab` in a new clone of the committed kit, with empty package caches, "
+        "until JupyterLab's /api/status answers: creating .venv, installing the lessons' "
+        "packages at requirements.lock's versions, building the learner edition, starting "
+        f"JupyterLab. uv and plain pip (the fallback, SMSKIT_NO_UV=1) interleaved, {uv.n} runs "
+        "each.",
+        "",
+        *table(["installer", "seconds"], rows),
+        "",
+        f"pip / uv: {r.ratio.text('x', 1)}. Target: at most {r.target:g} s with uv: "
+        f"{'met' if met else '**missed**'} ({uv.text(' s')}).",
+    ]
+    figure = f"{uv.median:.1f} s uv, {r.seconds['pip'].median:.1f} s pip"
+    return lines, Verdict("setup", figure, f"≤ {r.target:g} s", met)
+
+
 def lite_section(r: LiteResult) -> tuple[list[str], Verdict]:
     builds = [[name, spread.text(" s")] for name, spread in r.build_seconds.items()]
     lessons = [
@@ -307,7 +330,7 @@ def lite_section(r: LiteResult) -> tuple[list[str], Verdict]:
         and slowest_run <= RUN_ALL_TARGET_S
     )
     lines = [
-        "## 8. The browser edition",
+        "## 9. The browser edition",
         "",
         "The JupyterLite site as `kit.py lite --build` makes it, built into a scratch folder: once "
         "cold (pip's and npm's caches off: everything downloaded), then warm (downloads cached, "
@@ -337,5 +360,6 @@ SECTIONS = {
     "lessons": lessons_section,
     "refusals": refusals_section,
     "room": room_section,
+    "setup": setup_section,
     "lite": lite_section,
 }

@@ -10,10 +10,10 @@
     python3 kit.py lite   build and serve the browser edition of lessons 00-03 (--build: only build)
 
 Needs only Python 3.11+. Extra arguments go to JupyterLab, pytest or the benchmarks.
-`lab` installs what the lessons need; `test` and `bench` add the test tools, `lite` the site's
-build tools. All install the exact versions in requirements.lock, with uv when it can be had
-from the package index (seconds) and with pip otherwise (a minute or two); SMSKIT_NO_UV=1 makes
-it use pip.
+`lab` installs what the lessons need; `lite` adds the site's build tools; `test` and `bench` add
+those and the test tools. All install the exact versions in requirements.lock, with uv when it
+can be had from the package index (seconds) and with pip otherwise (a minute or two);
+SMSKIT_NO_UV=1 makes it use pip.
 """
 
 from __future__ import annotations  # so that an old Python reaches the version check
@@ -247,8 +247,9 @@ class Command:
 
 COMMANDS = {
     "lab": Command((), lab),
-    "test": Command(("test",), lambda args: run("python", "-m", "pytest", *args)),
-    "bench": Command(("test",), lambda args: run("python", "-m", "bench.run", *args)),
+    # test and bench build the browser edition's site too
+    "test": Command(("test", "lite"), lambda args: run("python", "-m", "pytest", *args)),
+    "bench": Command(("test", "lite"), lambda args: run("python", "-m", "bench.run", *args)),
     "room": Command((), lambda args: run("python", "-m", "smskit.room_command", *args)),
     "lite": Command(("lite",), lambda args: run("python", "-m", "lite", *args)),
     "lock": Command(None, lock),

@@ -13,7 +13,7 @@ if os.environ.get("SMSKIT_LIVE_TESTS") != "1":
     os.environ["SMSKIT_OFFLINE"] = "1"
 # Importing the quickstart builds its module-level app: give it a key so that the import
 # writes no key file into the repository (tests that need no key remove it themselves).
-os.environ.setdefault("FLASK_SECRET_KEY", "test suite key")
+os.environ.setdefault("FLASK_SECRET_KEY", "test suite key, 32 characters or more")
 
 from quickstart.sms.sms_conversation import create_app  # noqa: E402
 from smskit import LocalTwilio, SimulatedClock  # noqa: E402

@@ -98,8 +98,8 @@ ONLY_FLASK_AND_TWILIO = textwrap.dedent(
         raise SystemExit("smskit should not be importable")
     except ModuleNotFoundError:
         pass
-    from sms_conversation import create_app
-    client = create_app({"SECRET_KEY": "k"}).test_client()
+    from sms_conversation import production_app
+    client = production_app({"SECRET_KEY": "k" * 32}).test_client()
     for _ in range(3):
         reply = client.post("/sms", data={"From": "+14158675311", "To": "+15005550006"})
     print(reply.get_data(as_text=True))

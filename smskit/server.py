@@ -8,12 +8,14 @@
 from __future__ import annotations
 
 import atexit
+import io
 import logging
 import socket
 import threading
 
 from flask import Flask
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+from werkzeug.wrappers import Response
 
 from .events import EventFeed
 
@@ -22,12 +24,24 @@ log = logging.getLogger(__name__)
 _servers: dict[str, InKernelServer] = {}
 _servers_lock = threading.Lock()
 
+# A lesson's request is a few KB (Twilio's largest webhook is under 24 KB: a 1,600-character Body,
+# at most 10 media URLs); anything over a megabyte is refused with 413 before it is read.
+MAX_BODY_BYTES = 1024 * 1024
+# Seconds a connection may stay silent: Twilio itself gives up on a webhook after 15 s.
+SOCKET_TIMEOUT = 10.0
+# At most this many connections are handled at once (one thread each); more wait in the backlog.
+# It is high on purpose: a slow client holds its thread until SOCKET_TIMEOUT, so 1,000 of them
+# must still leave threads for everyone else.
+MAX_CONNECTIONS = 1200
+BACKLOG = 1024
+
 
 class QuietRequestHandler(WSGIRequestHandler):
     """Sends access log lines to the smskit.server logger, never to a cell's stderr."""
 
     # One request per connection: after a re-run, no kept-alive socket reaches the old app.
     protocol_version = "HTTP/1.0"
+    timeout = SOCKET_TIMEOUT  # socketserver applies it to every read and write
 
     def log_request(self, code="-", size="-"):
         log.info('"%s %s" %s', self.command, getattr(self, "path", "-"), code)  # no path: 414
@@ -37,13 +51,68 @@ class QuietRequestHandler(WSGIRequestHandler):
 
 
 class KernelWSGIServer(ThreadedWSGIServer):
-    """werkzeug's threaded server, logging to smskit.server."""
+    """werkzeug's threaded server with at most MAX_CONNECTIONS threads, logging to smskit.server."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request, client_address):
+        self._slots.acquire()  # when all are busy, the next connections wait in the backlog
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     def log(self, type, message, *args):
         getattr(log, type)(message.rstrip(), *args)
 
     def handle_error(self, request, client_address):
-        log.exception("Error while serving %s", client_address)
+        log.info("Connection from %s ended early", client_address, exc_info=True)
+
+
+def plain(status: int, text: str) -> Response:
+    return Response(text + "\n", status, mimetype="text/plain")
+
+
+def bounded_body(app):
+    """WSGI middleware: read the body first, at most MAX_BODY_BYTES (413), a broken one is 400.
+
+    werkzeug's server has no body limit of its own, and a malformed chunked body surfaces as an
+    OSError inside whatever app reads it (a 500 with a traceback).
+    """
+
+    def guarded(environ, start_response):
+        declared = environ.get("CONTENT_LENGTH") or ""
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            refusal = plain(413, f"Content Too Large: over {MAX_BODY_BYTES} bytes.")
+            return refusal(environ, start_response)
+        if declared.isdigit() or environ.get("wsgi.input_terminated"):
+            wanted = int(declared) if declared.isdigit() else MAX_BODY_BYTES + 1
+            try:
+                body = environ["wsgi.input"].read(wanted)
+            except OSError:
+                refusal = plain(400, "Bad Request: the request body could not be read.")
+                return refusal(environ, start_response)
+            if len(body) > MAX_BODY_BYTES:
+                return plain(413, f"Content Too Large: over {MAX_BODY_BYTES} bytes.")(
+                    environ, start_response
+                )
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+            environ.update(
+                {"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)),
+                 "wsgi.input_terminated": False}
+            )  # fmt: skip
+        return app(environ, start_response)
+
+    return guarded
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -52,7 +121,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind((host, port))
-        listener.listen(128)
+        listener.listen(BACKLOG)
     except OSError:
         listener.close()
         raise
@@ -67,7 +136,7 @@ class InKernelServer:
         self.events = events if events is not None else EventFeed()
         with listening_socket(host, port) as listener:  # werkzeug keeps a duplicate of it
             self._server = KernelWSGIServer(
-                host, port, app, handler=QuietRequestHandler, fd=listener.fileno()
+                host, port, bounded_body(app), handler=QuietRequestHandler, fd=listener.fileno()
             )
         self.host, self.port = self._server.server_address[:2]
         self._unwatch = self.events.watch(app) if isinstance(app, Flask) else None

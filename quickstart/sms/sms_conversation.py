@@ -82,8 +82,8 @@ def signed_by_twilio(token):
     return RequestValidator(token).validate(url, params, signature)
 
 
-def create_app(test_config=None):
-    """Build the webhook app; test_config overrides the environment."""
+def create_app(test_config=None, count=count_message):
+    """Build the webhook app; test_config overrides the environment, count does the counting."""
     app = Flask(__name__)
     app.config["SECRET_KEY"] = os.environ.get("FLASK_SECRET_KEY")  # text, never parsed
     app.config["TWILIO_AUTH_TOKEN"] = os.environ.get("TWILIO_AUTH_TOKEN")
@@ -110,7 +110,7 @@ def create_app(test_config=None):
         sender, to = request.values.get("From"), request.values.get("To")
         if not sender or not to:
             return refusal(400, "Bad request: From and To are required (Twilio sends both).")
-        return reply(sender, to, count_message())
+        return reply(sender, to, count())
 
     return app
 
@@ -121,7 +121,7 @@ import secrets
 import tempfile
 from pathlib import Path
 
-from flask import Request
+from flask import Request, after_this_request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -243,7 +243,9 @@ def forwarded_only_from(networks, wsgi_app):
 
 def production_app(test_config=None):
     """create_app, ready for the internet: limits, a checked key, trusted proxies only."""
-    app = create_app(test_config)
+    redis_url = (test_config or {}).get("REDIS_URL", os.environ.get("REDIS_URL"))
+    conversations = RedisConversations(redis_url) if redis_url else None  # section 7
+    app = create_app(test_config, count=conversations.count if conversations else count_message)
     app.request_class = WebhookRequest
     key = app.config.get("SECRET_KEY")
     app.config["SECRET_KEY"] = (
@@ -254,9 +256,82 @@ def production_app(test_config=None):
     if not app.config.get("TWILIO_AUTH_TOKEN"):
         app.config["TWILIO_AUTH_TOKEN"] = None
         log.warning("TWILIO_AUTH_TOKEN is not set: requests are NOT checked for signatures.")
+    if conversations:
+        app.register_error_handler(conversations.unavailable, conversations.refuse)
     proxies = trusted_networks(os.environ.get("FLASK_TRUSTED_PROXIES") or LOOPBACK)
     app.wsgi_app = refuse_large_headers(forwarded_only_from(proxies, app.wsgi_app))
     return app
+
+
+# Run inside Redis, atomically: KEYS[1] is the conversation's count, KEYS[2..] mark this delivery
+# (its idempotency token, its MessageSid); ARGV[1] is the time to live in seconds.
+COUNT_ONCE = """
+for i = 2, #KEYS do
+    local counted = redis.call('GET', KEYS[i])
+    if counted then return tonumber(counted) end
+end
+local count = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+for i = 2, #KEYS do redis.call('SET', KEYS[i], count, 'EX', ARGV[1]) end
+return count
+"""
+CONVERSATION_ID = re.compile("[0-9a-f]{32}")
+
+
+class RedisConversations:
+    """Each conversation's count in Redis; its cookie holds only a random id, like PHPSESSID.
+
+    Not Flask-Session: it writes the whole session back after the request, so two racing
+    messages would both write the same count; Redis's INCR (in COUNT_ONCE) cannot lose one.
+    """
+
+    cookie = "conversation"
+
+    def __init__(self, url):
+        try:
+            import redis  # only with REDIS_URL: without it the quickstart needs flask + twilio
+        except ImportError:
+            raise SettingsError("REDIS_URL is set, redis-py is not: pip install redis.") from None
+        self.store = redis.Redis.from_url(url, socket_timeout=5)
+        try:
+            self.store.ping()
+        except redis.RedisError as error:
+            raise SettingsError(
+                f"Redis at REDIS_URL did not answer ({type(error).__name__}): "
+                "start it, or correct REDIS_URL."
+            ) from None
+        self.unavailable = redis.RedisError
+        self.count_once = self.store.register_script(COUNT_ONCE)
+        self.lifetime = int(CONVERSATION_LIFETIME.total_seconds())
+        log.info("Conversations are kept in Redis; the cookie holds only their id")
+
+    def count(self):
+        """Add this delivery to its conversation, once however often Twilio retries it."""
+        conversation = request.cookies.get(self.cookie, "")
+        if not CONVERSATION_ID.fullmatch(conversation):
+            conversation = secrets.token_hex(16)  # a new conversation
+        delivery = [
+            f"delivery:{kind}:{value}"
+            for kind, value in [
+                ("token", request.headers.get("I-Twilio-Idempotency-Token")),
+                ("sid", request.values.get("MessageSid")),
+            ]
+            if value
+        ]
+        keys = [f"conversation:{conversation}", *delivery]
+        count = self.count_once(keys=keys, args=[self.lifetime])
+
+        @after_this_request
+        def keep_id(response):
+            response.set_cookie(self.cookie, conversation, max_age=self.lifetime, httponly=True)
+            return response
+
+        return int(count)
+
+    def refuse(self, error):
+        """Redis stopped answering: 503 in one line (Twilio reports it as error 11200)."""
+        log.warning("Redis did not answer: %s", type(error).__name__)
+        return refusal(503, "Service unavailable: the conversation store did not answer.")
 
 
 app = production_app()

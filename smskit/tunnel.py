@@ -96,9 +96,9 @@ def agent_config(settings: Settings) -> PyngrokConfig:
 def _agent_token(token: str) -> Iterator[None]:
     """NGROK_AUTHTOKEN in this process's environment while pyngrok starts the agent, then put back.
 
-    The agent inherits it: ngrok reads NGROK_AUTHTOKEN like its config file's authtoken
-    (https://ngrok.com/docs/agent/config/v3/#authtoken), and a process's environment is readable
-    only by its user (/proc/PID/environ is 0400), unlike its arguments.
+    The agent inherits it and reads it as its authtoken (ngrok's own Docker image is run with
+    `-e NGROK_AUTHTOKEN=...`: https://ngrok.com/download/docker); a process's environment is
+    readable only by its user (/proc/PID/environ is 0400), unlike its arguments.
     """
     with _environment_lock:
         before = os.environ.get("NGROK_AUTHTOKEN")

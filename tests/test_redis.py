@@ -7,15 +7,14 @@ and stopped after; Twilio is the local stand-in, over real HTTP to real gunicorn
 import os
 import re
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
 
 from quickstart.sms.sms_conversation import SettingsError, production_app
-from smskit import LocalTwilio, SimulatedClock
-from smskit.cookies import CookieJars
+from smskit import LocalTwilio
 from smskit.processes import free_port, gunicorn_command, redis_command, start_server, stop_server
+from smskit.race import race
 from tests.conftest import OUR_NUMBER, PYTHON, ROOT, TOKEN
 
 KEY = "a production key of 32 characters or more"
@@ -88,18 +87,6 @@ def test_a_retried_delivery_counts_once(app):
     assert "2 times" in deliver("SM" + "2" * 32, "token-3")  # a new message counts
 
 
-def race(urls: list[str], rounds: int) -> tuple[int, int]:
-    """Messages of one conversation, two at a time, one to each host; (sent, final count)."""
-    jars = CookieJars(SimulatedClock())
-    hosts = [LocalTwilio(url, auth_token=TOKEN, jars=jars) for url in urls]
-    hosts[0].text(GEORGE, OUR_NUMBER, "first")
-    with ThreadPoolExecutor(len(hosts)) as pool:
-        for _ in range(rounds):
-            list(pool.map(lambda host: host.text(GEORGE, OUR_NUMBER, "race"), hosts))
-    final = hosts[1].text(GEORGE, OUR_NUMBER, "how many?").reply
-    return 2 + rounds * len(hosts), int(final.split()[-2])
-
-
 @pytest.mark.slow
 def test_two_hosts_racing_lose_no_count(redis_url, store, run_server):
     environment = os.environ | {"FLASK_SECRET_KEY": KEY, "TWILIO_AUTH_TOKEN": TOKEN,
@@ -110,7 +97,7 @@ def test_two_hosts_racing_lose_no_count(redis_url, store, run_server):
         command = gunicorn_command("quickstart.sms.sms_conversation:app", port, workers=2)
         run_server(command, port, env=environment, cwd=ROOT)
         urls.append(f"http://127.0.0.1:{port}/sms")
-    sent, counted = race(urls, rounds=15)
+    sent, counted = race(urls, TOKEN, rounds=15)
     assert counted == sent
 
 

@@ -116,6 +116,7 @@ def create_app(test_config=None, count=count_message):
 
 
 # Production: limits, the kept key, trusted proxies (notebook 05).
+import errno
 import ipaddress
 import secrets
 import tempfile
@@ -170,16 +171,14 @@ class SettingsError(RuntimeError):
 MAKE_A_KEY = 'python -c "import secrets; print(secrets.token_hex(32))"'
 
 
-def checked_key(key, where):
+def checked_key(key, where, fix=f"make one with {MAKE_A_KEY}"):
     """key if it is text of 32 characters or more, else SettingsError naming where it came from."""
     if not isinstance(key, str):
-        raise SettingsError(f"{where} must be text; make a key with {MAKE_A_KEY}.")
+        raise SettingsError(f"{where} must be text: {fix}.")
     key = key.strip()
     if len(key) < 32:
         size = "empty" if not key else f"only {len(key)} characters"
-        raise SettingsError(
-            f"{where} is {size}; a session key needs at least 32: make one with {MAKE_A_KEY}."
-        )
+        raise SettingsError(f"{where} is {size}; a session key needs at least 32: {fix}.")
     return key
 
 
@@ -198,15 +197,14 @@ def secret_key_for(folder):
             pass
         finally:
             os.unlink(draft.name)
+    fix = "delete it to make a new one, or set FLASK_SECRET_KEY"
     try:
         with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW)) as kept:  # never via a symlink
             key = kept.read()
     except OSError as error:
-        raise SettingsError(
-            f"The kept key {path} cannot be read ({error.strerror}): "
-            "delete it to make a new one, or set FLASK_SECRET_KEY."
-        ) from None
-    key = checked_key(key, f"The kept key {path}")
+        why = "a symlink, never followed" if error.errno == errno.ELOOP else error.strerror
+        raise SettingsError(f"The kept key {path} cannot be read ({why}): {fix}.") from None
+    key = checked_key(key, f"The kept key {path}", fix)
     log.warning("FLASK_SECRET_KEY is not set; signing sessions with the key kept in %s", path)
     return key
 

@@ -1,0 +1,272 @@
+"""6. Attacks on loopback: what a hostile client costs the quickstart and the in-kernel server.
+
+Each attack runs against the code before issue 10 and the code now, side by side in one run:
+
+- gunicorn -w 2 serving the quickstart as it was at BASELINE (read from git) and as it is now:
+  an unsigned 500 MB POST (time to the answer, the workers' memory growth), 1.5 M form fields,
+  a malformed chunked body;
+- the in-kernel server: werkzeug's threaded server as serve() ran it before, and serve() now:
+  3,000 connections opened and closed at once, then 1,000 slow clients, each followed by one
+  normal request (time to its answer), and the threads and open files left afterwards.
+
+Every load is bounded in count and time and goes to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+from flask import Flask
+
+from smskit import serve
+from smskit.processes import free_port, gunicorn_command, start_server, stop_server
+
+from .common import ROOT
+
+BASELINE = "97e7ef5"  # main before issue 10
+KEY = "bench key, long enough for the quickstart's check: 32+"
+BIG = 500 * 1024 * 1024
+FIELDS = 1_500_000
+BURST = 3_000
+SLOW = 1_000
+PATIENCE = 240.0  # seconds to wait for an answer before calling it "none"
+
+
+@dataclass
+class AttackResult:
+    """Figures per attack, each {"before": ..., "now": ...}."""
+
+    figures: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def add(self, attack: str, arm: str, text: str) -> None:
+        self.figures.setdefault(attack, {})[arm] = text
+        print(f"  {attack} [{arm}]: {text}", flush=True)
+
+
+def raw_request(
+    port: int, head: bytes, body_size: int = 0, chunk: bytes = b""
+) -> tuple[str, float]:
+    """Send head, then body_size bytes of chunk (stopping early once answered); (status line, s)."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as conn:
+        conn.sendall(head)
+        conn.setblocking(False)
+        selector = selectors.DefaultSelector()
+        selector.register(conn, selectors.EVENT_READ | selectors.EVENT_WRITE)
+        sent, answer = 0, b""
+        deadline = started + PATIENCE
+        while time.monotonic() < deadline and b"\r\n" not in answer:
+            for _, events in selector.select(1.0):
+                if events & selectors.EVENT_READ:
+                    try:
+                        data = conn.recv(4096)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        return (
+                            answer.split(b"\r\n")[0].decode() or "closed"
+                        ), time.monotonic() - started
+                    answer += data
+                elif events & selectors.EVENT_WRITE and sent < body_size:
+                    try:
+                        sent += conn.send(chunk[: body_size - sent])
+                    except (BlockingIOError, InterruptedError):
+                        pass
+                    except OSError:
+                        selector.modify(conn, selectors.EVENT_READ)
+                elif sent >= body_size:
+                    selector.modify(conn, selectors.EVENT_READ)
+        status = answer.split(b"\r\n")[0].decode() or "no answer"
+        return status, time.monotonic() - started
+
+
+def form_head(size: int, path: str = "/sms") -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {size}\r\n\r\n"
+    ).encode()
+
+
+class RssWatch:
+    """The largest resident-memory growth of a process's children while the watch is on."""
+
+    def __init__(self, pid: int):
+        self.workers = psutil.Process(pid).children()
+        self.start = {w.pid: w.memory_info().rss for w in self.workers}
+        self.peak = dict(self.start)
+        self._on = True
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while self._on:
+            for worker in self.workers:
+                try:
+                    self.peak[worker.pid] = max(self.peak[worker.pid], worker.memory_info().rss)
+                except psutil.Error:
+                    pass
+            time.sleep(0.02)
+
+    def growth_mib(self) -> float:
+        self._on = False
+        self._thread.join()
+        return max(self.peak[pid] - self.start[pid] for pid in self.start) / 2**20
+
+
+@contextmanager
+def gunicorn(folder: Path, env: dict[str, str]):
+    """gunicorn -w 2 serving folder/sms_conversation.py on a free port; yields (process, port)."""
+    port = free_port()
+    command = gunicorn_command("sms_conversation:app", port)
+    command[-1:-1] = ["--chdir", str(folder)]
+    process = start_server(command, port, env=env, cwd=folder)
+    try:
+        time.sleep(1.0)  # let both workers finish importing the app
+        yield process, port
+    finally:
+        stop_server(process)
+
+
+def quickstart_arms(workspace: Path) -> dict[str, Path]:
+    """The quickstart before issue 10 (from git) and now, each alone in a folder."""
+    arms = {}
+    before = subprocess.run(
+        ["git", "show", f"{BASELINE}:quickstart/sms/sms_conversation.py"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    for arm, text in (
+        ("before", before),
+        ("now", (ROOT / "quickstart/sms/sms_conversation.py").read_text()),
+    ):
+        (workspace / arm).mkdir()
+        (workspace / arm / "sms_conversation.py").write_text(text)
+        arms[arm] = workspace / arm
+    return arms
+
+
+def attack_quickstart(result: AttackResult) -> None:
+    env = os.environ | {"FLASK_SECRET_KEY": KEY, "TWILIO_AUTH_TOKEN": "bench token"}
+    with tempfile.TemporaryDirectory() as scratch:
+        for arm, folder in quickstart_arms(Path(scratch)).items():
+            with gunicorn(folder, env) as (process, port):
+                watch = RssWatch(process.pid)
+                status, seconds = raw_request(port, form_head(BIG), BIG, b"x" * (1 << 20))
+                growth = watch.growth_mib()
+                result.add(
+                    "500 MB unsigned POST",
+                    arm,
+                    f"{status}; {seconds:.2f} s; worker +{growth:,.0f} MiB",
+                )
+            with gunicorn(folder, env) as (process, port):
+                body = b"a=1&" * FIELDS
+                status, seconds = raw_request(port, form_head(len(body)), len(body), body)
+                result.add("1.5 M form fields", arm, f"{status}; {seconds:.2f} s")
+                head = (
+                    b"POST /sms HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+                    b"Content-Type: application/x-www-form-urlencoded\r\n\r\nzz\r\nboom\r\n"
+                )
+                status, _ = raw_request(port, head)
+                result.add("malformed chunked body (gunicorn)", arm, status)
+
+
+def open_files() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def old_serve(app: Flask):
+    """serve() before issue 10: werkzeug's ThreadedWSGIServer in a daemon thread."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
+    return server, server.server_port
+
+
+def new_serve(app: Flask):
+    server = serve(app, name="bench-attacks")
+    return server, server.port
+
+
+def stop(arm: str, server) -> None:
+    if arm == "before":
+        server.shutdown()
+        server.server_close()
+    else:
+        server.stop()
+
+
+def burst(port: int, count: int, slow: bool) -> list[socket.socket]:
+    """count connections to port, opened at once; slow ones send half a request head and wait."""
+    opened = []
+    for _ in range(count):
+        conn = socket.socket()
+        conn.setblocking(False)
+        conn.connect_ex(("127.0.0.1", port))
+        opened.append(conn)
+    if slow:
+        time.sleep(0.5)
+        for conn in opened:
+            try:
+                conn.send(b"POST /sms HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            except OSError:
+                pass
+    return opened
+
+
+def normal_request(port: int) -> str:
+    status, seconds = raw_request(port, b"GET /sms HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+    return f"{status or 'no answer'} after {seconds:.2f} s"
+
+
+def attack_in_kernel(result: AttackResult) -> None:
+    app = Flask(__name__)
+    app.add_url_rule("/sms", "sms", lambda: "ok")
+    for arm, start in (("before", old_serve), ("now", new_serve)):
+        threads, files = threading.active_count(), open_files()
+        server, port = start(app)
+        for conn in burst(port, BURST, slow=False):
+            conn.close()
+        result.add(
+            "3,000 connections opened and closed, then one request", arm, normal_request(port)
+        )
+        slow = burst(port, SLOW, slow=True)
+        result.add("1,000 slow clients, then one request", arm, normal_request(port))
+        for conn in slow:
+            conn.close()
+        stop(arm, server)
+        time.sleep(2.0)
+        result.add(
+            "threads / open files after (baseline)",
+            arm,
+            f"{threading.active_count()} ({threads}) / {open_files()} ({files})",
+        )
+        malformed = b"POST /sms HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
+        del malformed  # the in-kernel malformed-body figure is measured in tests/test_server.py
+
+
+def run(parts: tuple[str, ...] = ("quickstart", "in-kernel")) -> AttackResult:
+    result = AttackResult()
+    if "quickstart" in parts:
+        attack_quickstart(result)
+    if "in-kernel" in parts:
+        attack_in_kernel(result)
+    return result
+
+
+if __name__ == "__main__":
+    import sys
+
+    run(tuple(sys.argv[1:]) or ("quickstart", "in-kernel"))

@@ -2,9 +2,9 @@
 
 Each attack runs against the code before issue 10 and the code now, side by side in one run:
 
-- gunicorn -w 2 serving the quickstart as it was at BASELINE (read from git) and as it is now:
-  an unsigned 500 MB POST (time to the answer, the workers' memory growth), 1.5 M form fields,
-  a malformed chunked body;
+- the quickstart as it was at BASELINE (read from git) and as it is now, under gunicorn -w 2 and
+  under flask run: an unsigned 500 MB POST (its answer, the time to it, the serving process's
+  memory growth), 1.5 M form fields, a malformed chunked body;
 - the in-kernel server: werkzeug's threaded server as serve() ran it before, and serve() now:
   3,000 connections opened and closed at once, then 1,000 slow clients, each followed by one
   normal request (time to its answer), and the threads and open files left afterwards.
@@ -14,10 +14,12 @@ Every load is bounded in count and time and goes to 127.0.0.1 only.
 
 from __future__ import annotations
 
+import logging
 import os
 import selectors
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
-from flask import Flask
+from flask import Flask, request
 
 from smskit import serve
 from smskit.processes import free_port, gunicorn_command, start_server, stop_server
@@ -44,13 +46,20 @@ PATIENCE = 240.0  # seconds to wait for an answer before calling it "none"
 
 @dataclass
 class AttackResult:
-    """Figures per attack, each {"before": ..., "now": ...}."""
+    """Figures per attack, each {"before": text, "now": text}; numbers behind the targets."""
 
     figures: dict[str, dict[str, str]] = field(default_factory=dict)
+    numbers: dict[str, float] = field(default_factory=dict)  # "what|arm" -> value
 
-    def add(self, attack: str, arm: str, text: str) -> None:
+    def add(self, attack: str, arm: str, text: str, **numbers: float) -> None:
         self.figures.setdefault(attack, {})[arm] = text
+        self.numbers.update({f"{name}|{arm}": value for name, value in numbers.items()})
         print(f"  {attack} [{arm}]: {text}", flush=True)
+
+    def worst(self, name: str, arm: str = "now") -> float:
+        """The largest value recorded under name for arm (inf if none was)."""
+        values = [v for k, v in self.numbers.items() if k.startswith(name) and k.endswith(arm)]
+        return max(values, default=float("inf"))
 
 
 def raw_request(
@@ -99,10 +108,10 @@ def form_head(size: int, path: str = "/sms") -> bytes:
 
 
 class RssWatch:
-    """The largest resident-memory growth of a process's children while the watch is on."""
+    """The largest memory (RSS) growth of a server's workers, or of itself, while watched."""
 
     def __init__(self, pid: int):
-        self.workers = psutil.Process(pid).children()
+        self.workers = psutil.Process(pid).children() or [psutil.Process(pid)]
         self.start = {w.pid: w.memory_info().rss for w in self.workers}
         self.peak = dict(self.start)
         self._on = True
@@ -124,15 +133,21 @@ class RssWatch:
         return max(self.peak[pid] - self.start[pid] for pid in self.start) / 2**20
 
 
+SERVERS = {
+    "gunicorn -w 2": lambda port: [*gunicorn_command("sms_conversation:app", port)[:-1],
+                                   "sms_conversation:app"],
+    "flask run": lambda port: [sys.executable, "-m", "flask", "--app", "sms_conversation", "run",
+                               "--port", str(port)],
+}  # fmt: skip
+
+
 @contextmanager
-def gunicorn(folder: Path, env: dict[str, str]):
-    """gunicorn -w 2 serving folder/sms_conversation.py on a free port; yields (process, port)."""
+def serving(server: str, folder: Path, env: dict[str, str]):
+    """server serving folder/sms_conversation.py on a free port; yields (process, port)."""
     port = free_port()
-    command = gunicorn_command("sms_conversation:app", port)
-    command[-1:-1] = ["--chdir", str(folder)]
-    process = start_server(command, port, env=env, cwd=folder)
+    process = start_server(SERVERS[server](port), port, env=env, cwd=folder)
     try:
-        time.sleep(1.0)  # let both workers finish importing the app
+        time.sleep(1.0)  # let the workers finish importing the app
         yield process, port
     finally:
         stop_server(process)
@@ -155,29 +170,33 @@ def quickstart_arms(workspace: Path) -> dict[str, Path]:
     return arms
 
 
+MALFORMED = (
+    b"POST /sms HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+    b"Content-Type: application/x-www-form-urlencoded\r\n\r\nzz\r\nboom\r\n"
+)
+
+
 def attack_quickstart(result: AttackResult) -> None:
     env = os.environ | {"FLASK_SECRET_KEY": KEY, "TWILIO_AUTH_TOKEN": "bench token"}
     with tempfile.TemporaryDirectory() as scratch:
         for arm, folder in quickstart_arms(Path(scratch)).items():
-            with gunicorn(folder, env) as (process, port):
-                watch = RssWatch(process.pid)
-                status, seconds = raw_request(port, form_head(BIG), BIG, b"x" * (1 << 20))
-                growth = watch.growth_mib()
-                result.add(
-                    "500 MB unsigned POST",
-                    arm,
-                    f"{status}; {seconds:.2f} s; worker +{growth:,.0f} MiB",
-                )
-            with gunicorn(folder, env) as (process, port):
-                body = b"a=1&" * FIELDS
-                status, seconds = raw_request(port, form_head(len(body)), len(body), body)
-                result.add("1.5 M form fields", arm, f"{status}; {seconds:.2f} s")
-                head = (
-                    b"POST /sms HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
-                    b"Content-Type: application/x-www-form-urlencoded\r\n\r\nzz\r\nboom\r\n"
-                )
-                status, _ = raw_request(port, head)
-                result.add("malformed chunked body (gunicorn)", arm, status)
+            for server in SERVERS:
+                with serving(server, folder, env) as (process, port):
+                    watch = RssWatch(process.pid)
+                    status, seconds = raw_request(port, form_head(BIG), BIG, b"x" * (1 << 20))
+                    growth = watch.growth_mib()
+                    result.add(
+                        f"500 MB unsigned POST, {server}",
+                        arm,
+                        f"{status}; {seconds:.2f} s; +{growth:,.0f} MiB",
+                        **{f"big seconds {server}": seconds, f"big MiB {server}": growth},
+                    )
+                with serving(server, folder, env) as (process, port):
+                    body = b"a=1&" * FIELDS
+                    status, seconds = raw_request(port, form_head(len(body)), len(body), body)
+                    result.add(f"1.5 M form fields, {server}", arm, f"{status}; {seconds:.2f} s")
+                    status, _ = raw_request(port, MALFORMED)
+                    result.add(f"malformed chunked body, {server}", arm, status)
 
 
 def open_files() -> int:
@@ -226,14 +245,18 @@ def burst(port: int, count: int, slow: bool) -> list[socket.socket]:
     return opened
 
 
-def normal_request(port: int) -> str:
+def normal_request(port: int) -> tuple[str, float]:
+    """One ordinary request; (its status line and time, seconds to the answer or inf)."""
     status, seconds = raw_request(port, b"GET /sms HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-    return f"{status or 'no answer'} after {seconds:.2f} s"
+    answered = status.startswith("HTTP/")
+    return f"{status} after {seconds:.2f} s", seconds if answered else float("inf")
 
 
 def attack_in_kernel(result: AttackResult) -> None:
+    logging.getLogger("werkzeug").disabled = True  # the old server's access log, per request
     app = Flask(__name__)
-    app.add_url_rule("/sms", "sms", lambda: "ok")
+    app.add_url_rule("/sms", "sms", lambda: "ok", methods=["GET", "POST"])
+    app.add_url_rule("/form", "form", lambda: str(len(request.form)), methods=["POST"])
     for arm, start in (("before", old_serve), ("now", new_serve)):
         threads, files = threading.active_count(), open_files()
         server, port = start(app)
@@ -248,13 +271,17 @@ def attack_in_kernel(result: AttackResult) -> None:
             conn.close()
         stop(arm, server)
         time.sleep(2.0)
+        left = threading.active_count() - threads, open_files() - files
         result.add(
             "threads / open files after (baseline)",
             arm,
             f"{threading.active_count()} ({threads}) / {open_files()} ({files})",
+            leftover=max(left),
         )
-        malformed = b"POST /sms HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
-        del malformed  # the in-kernel malformed-body figure is measured in tests/test_server.py
+        server, port = start(app)
+        status = raw_request(port, MALFORMED.replace(b"/sms", b"/form"))[0]
+        result.add("malformed chunked body, in-kernel server", arm, status)
+        stop(arm, server)
 
 
 def run(parts: tuple[str, ...] = ("quickstart", "in-kernel")) -> AttackResult:
@@ -267,6 +294,4 @@ def run(parts: tuple[str, ...] = ("quickstart", "in-kernel")) -> AttackResult:
 
 
 if __name__ == "__main__":
-    import sys
-
     run(tuple(sys.argv[1:]) or ("quickstart", "in-kernel"))

@@ -4,7 +4,8 @@
     .venv/bin/python -m bench.run --only 1 3 # some parts; prints, writes only with --output
 
 1 handler cost in-process, 2 HTTP throughput (gunicorn + wrk), 3 the local Twilio through the
-in-kernel server, 4 the live panel with 10,000 conversations, 5 the lessons under nbval.
+in-kernel server, 4 the live panel with 10,000 conversations, 5 the lessons under nbval,
+6 attacks on loopback (the quickstart and the in-kernel server, before issue 10 and now).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ PARTS = {
     3: ("local_twilio", "bench.local_twilio"),
     4: ("panel", "bench.panel_latency"),
     5: ("lessons", "bench.lessons"),
+    6: ("attacks", "bench.attacks"),
 }
 RESULTS = ROOT / "bench" / "RESULTS.md"
 
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     output = options.output or (RESULTS if not options.only else None)
     learner_environment = dict(os.environ)
     # Importing the quickstart without a key would keep a generated one in instance/.
-    os.environ.setdefault("FLASK_SECRET_KEY", "bench key")
+    os.environ.setdefault("FLASK_SECRET_KEY", "bench key, 32 characters or more as required")
     from bench.report import SECTIONS, Verdict
 
     started, when = time.monotonic(), datetime.now(UTC)

@@ -51,6 +51,19 @@ def twilio(app, clock):
     return LocalTwilio(app, clock=clock)
 
 
+def status_of(port: int, raw: bytes, seconds: float = 30) -> str:
+    """Send raw bytes to 127.0.0.1:port; the status line of the answer ("" if none)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=seconds) as conn:
+        conn.sendall(raw)
+        answer = b""
+        while b"\r\n" not in answer:
+            data = conn.recv(4096)
+            if not data:
+                break
+            answer += data
+    return answer.split(b"\r\n")[0].decode()
+
+
 def port_is_free(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) != 0

@@ -6,7 +6,6 @@ Malformed HTTP is sent to real servers (flask run, gunicorn, the in-kernel serve
 import hashlib
 import logging
 import os
-import socket
 import stat
 import subprocess
 import time
@@ -23,7 +22,7 @@ from quickstart.sms.sms_conversation import (
 )
 from smskit import LocalTwilio, serve
 from smskit.processes import free_port
-from tests.conftest import OUR_NUMBER, PYTHON, TOKEN
+from tests.conftest import OUR_NUMBER, PYTHON, TOKEN, status_of
 
 KEY = "a production key of 32 characters or more"
 GEORGE = "+14158675309"
@@ -235,18 +234,6 @@ MALFORMED_CHUNKED = (
     b"POST /sms HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
     b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\nFrom=x\r\n0\r\n\r\n"
 )
-
-
-def status_of(port: int, raw: bytes) -> str:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-        conn.sendall(raw)
-        answer = b""
-        while b"\r\n" not in answer:
-            data = conn.recv(4096)
-            if not data:
-                break
-            answer += data
-    return answer.split(b"\r\n")[0].decode()
 
 
 @pytest.mark.slow

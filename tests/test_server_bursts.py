@@ -14,6 +14,7 @@ from flask import Flask, request
 
 from smskit import serve
 from smskit import server as server_module
+from tests.conftest import status_of
 
 BROKEN_CHUNKED = (
     b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
@@ -31,18 +32,6 @@ def lesson_app():
         return f"{len(request.form)} fields"
 
     return app
-
-
-def status_of(port: int, raw: bytes, seconds: float = 30) -> str:
-    with socket.create_connection(("127.0.0.1", port), timeout=seconds) as conn:
-        conn.sendall(raw)
-        answer = b""
-        while b"\r\n" not in answer:
-            data = conn.recv(4096)
-            if not data:
-                break
-            answer += data
-    return answer.split(b"\r\n")[0].decode()
 
 
 def open_files() -> int:

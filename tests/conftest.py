@@ -15,7 +15,7 @@ if os.environ.get("SMSKIT_LIVE_TESTS") != "1":
 # writes no key file into the repository (tests that need no key remove it themselves).
 os.environ.setdefault("FLASK_SECRET_KEY", "test suite key, 32 characters or more")
 
-from quickstart.sms.sms_conversation import create_app  # noqa: E402
+from quickstart.sms.sms_conversation import production_app  # noqa: E402
 from smskit import LocalTwilio, SimulatedClock  # noqa: E402
 from smskit.processes import start_server, stop_server  # noqa: E402
 
@@ -25,14 +25,18 @@ TOKEN = "12345"  # a test auth token, not a real one
 OUR_NUMBER = "+15005550006"  # Twilio's magic test number
 
 
+KEY = "test key, 32 characters or more as required"
+
+
 @pytest.fixture
 def app():
-    return create_app({"SECRET_KEY": "test key", "TWILIO_AUTH_TOKEN": None, "TESTING": True})
+    """The quickstart as deployed (production_app), without a token."""
+    return production_app({"SECRET_KEY": KEY, "TWILIO_AUTH_TOKEN": None, "TESTING": True})
 
 
 @pytest.fixture
 def signed_app():
-    return create_app({"SECRET_KEY": "test key", "TWILIO_AUTH_TOKEN": TOKEN, "TESTING": True})
+    return production_app({"SECRET_KEY": KEY, "TWILIO_AUTH_TOKEN": TOKEN, "TESTING": True})
 
 
 @pytest.fixture

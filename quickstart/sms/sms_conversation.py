@@ -146,7 +146,8 @@ class WebhookRequest(Request):
             raise
         except Exception:  # a broken body: werkzeug raises OSError, gunicorn ParseException
             raise BadRequest("the request body could not be read.") from None
-        if body.count(b"&") >= MAX_FORM_FIELDS:
+        urlencoded = self.mimetype == "application/x-www-form-urlencoded"
+        if urlencoded and body.count(b"&") >= MAX_FORM_FIELDS:  # werkzeug counts multipart only
             raise RequestEntityTooLarge(f"more than {MAX_FORM_FIELDS} form fields.")
         super()._load_form_data()
 

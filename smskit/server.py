@@ -12,12 +12,14 @@ import io
 import logging
 import socket
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Response
 
 from .events import EventFeed
+from .gate import HeadGate
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +29,39 @@ _servers_lock = threading.Lock()
 # A lesson's request is a few KB (Twilio's largest webhook is under 24 KB: a 1,600-character Body,
 # at most 10 media URLs); anything over a megabyte is refused with 413 before it is read.
 MAX_BODY_BYTES = 1024 * 1024
-# Seconds a connection may stay silent: Twilio itself gives up on a webhook after 15 s.
+# Seconds a client has to send its request head, and then each read and write may take: Twilio
+# itself gives up on a webhook after 15 s.
 SOCKET_TIMEOUT = 10.0
-# At most this many connections are handled at once (one thread each); more wait in the backlog.
-# It is high on purpose: a slow client holds its thread until SOCKET_TIMEOUT, so 1,000 of them
-# must still leave threads for everyone else.
-MAX_CONNECTIONS = 1200
+# Requests handled at once (threads); connections still sending their head wait in the gate and
+# hold no thread, so slow clients cannot take them all (the lessons' requests take milliseconds).
+MAX_WORKERS = 32
+MAX_WAITING = 2048  # connections waiting for their head; beyond, the oldest is closed
+MAX_HEAD_BYTES = 64 * 1024  # werkzeug answers a longer request line or header itself (414/431)
 BACKLOG = 1024
+
+_received = threading.local()  # the request head the gate read, for the worker that handles it
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream that yields the bytes the gate already read, then the rest of the connection."""
+
+    def __init__(self, head: bytes, rest: io.BufferedIOBase):
+        self.head, self.rest = memoryview(head), rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.head:
+            count = min(len(buffer), len(self.head))
+            buffer[:count], self.head = self.head[:count], self.head[count:]
+            return count
+        try:
+            return self.rest.readinto1(buffer)  # what has arrived, not a full buffer
+        except TimeoutError:
+            raise
+        except OSError:  # reset, or read again after a timeout: the connection has ended
+            return 0
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -43,6 +71,12 @@ class QuietRequestHandler(WSGIRequestHandler):
     protocol_version = "HTTP/1.0"
     timeout = SOCKET_TIMEOUT  # socketserver applies it to every read and write
 
+    def setup(self) -> None:
+        super().setup()
+        head = getattr(_received, "head", b"")
+        if head:
+            self.rfile = io.BufferedReader(_Prefixed(head, self.rfile))
+
     def log_request(self, code="-", size="-"):
         log.info('"%s %s" %s', self.command, getattr(self, "path", "-"), code)  # no path: 414
 
@@ -51,25 +85,39 @@ class QuietRequestHandler(WSGIRequestHandler):
 
 
 class KernelWSGIServer(ThreadedWSGIServer):
-    """werkzeug's threaded server with at most MAX_CONNECTIONS threads, logging to smskit.server."""
+    """werkzeug's server behind a HeadGate and MAX_WORKERS threads, logging to smskit.server.
+
+    The accepting thread only hands each connection to the gate; the gate passes it to the pool
+    once its request head is in.
+    """
+
+    _gate: HeadGate | None = None  # werkzeug's __init__ calls server_close before we have one
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self._pool = ThreadPoolExecutor(MAX_WORKERS, thread_name_prefix="smskit-server-worker")
+        self._gate = HeadGate(
+            lambda sock, address, head: self._pool.submit(self._handle, sock, address, head),
+            seconds=SOCKET_TIMEOUT,
+            max_waiting=MAX_WAITING,
+            max_head=MAX_HEAD_BYTES,
+        )
 
     def process_request(self, request, client_address):
-        self._slots.acquire()  # when all are busy, the next connections wait in the backlog
-        try:
-            super().process_request(request, client_address)
-        except BaseException:
-            self._slots.release()
-            raise
+        self._gate.add(request, client_address)
 
-    def process_request_thread(self, request, client_address):
+    def _handle(self, request, client_address, head: bytes) -> None:
+        _received.head = head
         try:
-            super().process_request_thread(request, client_address)
+            self.process_request_thread(request, client_address)  # handles, then closes
         finally:
-            self._slots.release()
+            _received.head = b""
+
+    def server_close(self) -> None:
+        super().server_close()
+        if self._gate is not None:
+            self._gate.close()
+            self._pool.shutdown(wait=False)  # requests under way finish, within the timeouts
 
     def log(self, type, message, *args):
         getattr(log, type)(message.rstrip(), *args)
@@ -98,6 +146,9 @@ def bounded_body(app):
             wanted = int(declared) if declared.isdigit() else MAX_BODY_BYTES + 1
             try:
                 body = environ["wsgi.input"].read(wanted)
+            except TimeoutError:
+                refusal = plain(408, f"Request Timeout: no body within {SOCKET_TIMEOUT:g} s.")
+                return refusal(environ, start_response)
             except OSError:
                 refusal = plain(400, "Bad Request: the request body could not be read.")
                 return refusal(environ, start_response)

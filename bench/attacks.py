@@ -262,12 +262,19 @@ def attack_in_kernel(result: AttackResult) -> None:
         server, port = start(app)
         for conn in burst(port, BURST, slow=False):
             conn.close()
+        text, seconds = normal_request(port)
         result.add(
-            "3,000 connections opened and closed, then one request", arm, normal_request(port)
+            f"{BURST:,} connections opened and closed, then a request", arm, text, burst=seconds
         )
         slow = burst(port, SLOW, slow=True)
-        result.add("1,000 slow clients, then one request", arm, normal_request(port))
-        for conn in slow:
+        text, seconds = normal_request(port)
+        result.add(f"{SLOW:,} slow clients, then a request", arm, text, slow=seconds)
+        result.add(f"threads while {SLOW:,} slow clients wait", arm, str(threading.active_count()))
+        idle = burst(port, BURST, slow=False)  # held open, saying nothing
+        time.sleep(0.5)
+        text, seconds = normal_request(port)
+        result.add(f"{BURST:,} idle connections held open, then a request", arm, text, idle=seconds)
+        for conn in slow + idle:
             conn.close()
         stop(arm, server)
         time.sleep(2.0)

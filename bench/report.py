@@ -248,7 +248,8 @@ def attacks_section(r: AttackResult) -> tuple[list[str], Verdict]:
         for attack, arms in r.figures.items()
     ]
     seconds, growth = r.worst("big seconds"), r.worst("big MiB")
-    burst, slow, leftover = r.worst("burst"), r.worst("slow"), r.worst("leftover")
+    burst, leftover = r.worst("burst"), r.worst("leftover")
+    slow = max(r.worst("slow"), r.worst("idle"))
     met = seconds < 1 and growth < 20 and burst <= 2 and slow <= 2 and leftover <= 0
     lines = [
         "## 6. Attacks on loopback, before issue 10 and now",
@@ -261,8 +262,9 @@ def attacks_section(r: AttackResult) -> tuple[list[str], Verdict]:
         *table(["attack", "before", "now"], rows),
         "",
         "Targets (now): the 500 MB POST answered in under 1 s with under 20 MiB of growth, a "
-        "request answered within 2 s after a burst of 3,000 connections and beside 1,000 slow "
-        f"clients, threads and open files back to baseline: {'met' if met else '**missed**'}.",
+        "request answered within 2 s after a burst of 3,000 connections, beside 1,000 slow "
+        "clients and beside 3,000 idle ones, threads and open files back to baseline: "
+        f"{'met' if met else '**missed**'}.",
     ]
     figure = f"500 MB: {seconds:.2f} s, +{growth:.0f} MiB; burst {burst:.2f} s; slow {slow:.2f} s"
     return lines, Verdict("attacks", figure, "< 1 s, < 20 MiB, ≤ 2 s", met)

@@ -273,3 +273,10 @@ def test_the_module_refuses_to_import_with_a_short_key(quickstart_copy):
     )
     assert done.returncode != 0
     assert "FLASK_SECRET_KEY is only 6 characters" in done.stderr
+
+
+def test_a_folder_others_can_only_read_is_kept(tmp_path):
+    folder = tmp_path / "instance"
+    folder.mkdir(mode=0o755)  # as Flask or an older quickstart made it
+    folder.chmod(0o755)
+    assert len(secret_key_for(folder)) == 64

@@ -186,8 +186,8 @@ def checked_key(key, where, fix=f"make one with {MAKE_A_KEY}"):
 def secret_key_for(folder):
     """The key kept in folder/secret_key, made there once (atomically) if it is missing."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if folder.stat().st_mode & 0o077:
-        raise SettingsError(f"{folder} is open to other users: run chmod 700 {folder}.")
+    if folder.stat().st_mode & 0o022:  # others could swap the key
+        raise SettingsError(f"{folder} is writable by other users: run chmod 700 {folder}.")
     path = folder / "secret_key"
     if not os.path.lexists(path):
         with tempfile.NamedTemporaryFile("w", dir=folder, delete=False) as draft:  # mode 0600

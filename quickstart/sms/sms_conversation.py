@@ -126,8 +126,9 @@ from flask import Request, after_this_request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-# From Twilio's sizes (Body <= 1,600 characters, <= 10 media URLs: a webhook is < 24 KB),
-# with room for the parameters Twilio adds without notice.
+# From Twilio's sizes, with room for the parameters Twilio adds without notice: a Body of at
+# most 1,600 characters (https://www.twilio.com/docs/api/errors/21617) and at most 10 media
+# (https://www.twilio.com/docs/messaging/api/media-resource) make a webhook under 24 KB.
 MAX_BODY_BYTES = 64 * 1024
 MAX_FORM_FIELDS = 200
 MAX_HEADER_BYTES = 16 * 1024  # Twilio's headers and one 4 KB cookie, four times over

@@ -280,3 +280,15 @@ def test_a_folder_others_can_only_read_is_kept(tmp_path):
     folder.mkdir(mode=0o755)  # as Flask or an older quickstart made it
     folder.chmod(0o755)
     assert len(secret_key_for(folder)) == 64
+
+
+def test_an_oversized_form_is_413_also_when_the_panel_watches(live):
+    """The event feed reads the form after the answer; a refused form must read as empty."""
+    body = b"Body=" + b"x" * (MAX_BODY_BYTES + 10)
+    head = b"POST /sms HTTP/1.1\r\nHost: x\r\nContent-Type: " + FORM.encode()
+    head += b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+    events = []
+    with serve(live, name="watched") as server:
+        server.events.subscribe(events.append)
+        assert status_of(server.port, head + body).split()[1] == "413"
+    assert [event.status for event in events] == [413]

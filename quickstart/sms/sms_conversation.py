@@ -142,6 +142,14 @@ class WebhookRequest(Request):
 
     def _load_form_data(self):
         try:
+            self._read_form_within_limits()
+        except HTTPException:
+            empty = self.parameter_storage_class()
+            self.__dict__.update(form=empty, files=empty)  # later reads (logs, events): empty
+            raise
+
+    def _read_form_within_limits(self):
+        try:
             body = self.get_data(cache=True)  # at most MAX_BODY_BYTES, else 413 unread
         except HTTPException:
             raise

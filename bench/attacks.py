@@ -1,4 +1,4 @@
-"""6. Attacks on loopback: what a hostile client costs the quickstart and the in-kernel server.
+"""9. Attacks on loopback: what a hostile client costs the quickstart and the in-kernel server.
 
 Each attack runs against the code before issue 10 and the code now, side by side in one run:
 

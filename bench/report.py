@@ -1,4 +1,4 @@
-"""Turn the five benchmarks' results into bench/RESULTS.md and a one-line summary."""
+"""Turn the benchmarks' results into bench/RESULTS.md and a one-line summary."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from .handler_cost import HandlerResult
 from .lessons import ALL, LessonsResult
 from .local_twilio import LocalTwilioResult
 from .panel_latency import PACE, SETTLE, PanelResult
+from .refusals import RefusalsResult
+from .room_latency import RoomResult
+from .setup import SetupResult
 from .throughput import ThroughputResult
 
 
@@ -242,6 +245,77 @@ def lessons_section(r: LessonsResult) -> tuple[list[str], Verdict]:
     return lines, Verdict("lessons", figure, f"≤ {r.target:g} s", met)
 
 
+def refusals_section(r: RefusalsResult) -> tuple[list[str], Verdict]:
+    refused = r.retained_mb["refused (403)"]
+    met = refused.median < r.target_mb
+    rows = [
+        [name, spread.text(" MB", 2), r.seconds[name].text(" s", 2)]
+        for name, spread in r.retained_mb.items()
+    ]
+    lines = [
+        f"## 6. The panel's memory for {r.requests:,} refused requests",
+        "",
+        f"A fresh panel per arm; {r.requests:,} finished requests published on the server's "
+        "event feed, each from its own sender with its own body. Retained: tracemalloc's "
+        "current size after minus before, garbage collected. Arms interleaved; median (min–max).",
+        "",
+        *table(["requests", "retained", "time to publish"], rows),
+        "",
+        f"Target: under {r.target_mb:g} MB for the refused: {'met' if met else '**missed**'}.",
+    ]
+    return lines, Verdict("refusals", f"{refused.median:.2f} MB", f"< {r.target_mb:g} MB", met)
+
+
+def room_section(r: RoomResult) -> tuple[list[str], Verdict]:
+    met = r.p99_ms <= r.target_ms
+    lines = [
+        f"## 7. The room: {r.phones} simulated phones, {r.rate:g} messages/s, in Chromium",
+        "",
+        "`smskit.room_command --simulate` under the real Voilà, read by Debian's Chromium. "
+        "Latency: from the handled message (the kernel's trace) to its card showing that count "
+        "(a MutationObserver in the page; same machine, same wall clock). Kernel CPU includes "
+        "the simulated phones' side of each request.",
+        "",
+        *table(
+            ["messages", "p50", "p99", "max", "kernel CPU per message"],
+            [
+                [
+                    f"{r.messages:,}",
+                    f"{r.p50_ms:.0f} ms",
+                    f"{r.p99_ms:.0f} ms",
+                    f"{r.max_ms:.0f} ms",
+                    f"{r.cpu_ms_per_message:.2f} ms",
+                ]
+            ],
+        ),
+        "",
+        f"Target: p99 at most {r.target_ms:g} ms: {'met' if met else '**missed**'}.",
+    ]
+    return lines, Verdict("room", f"p99 {r.p99_ms:.0f} ms", f"≤ {r.target_ms:g} ms", met)
+
+
+def setup_section(r: SetupResult) -> tuple[list[str], Verdict]:
+    rows = [[arm, spread.text(" s")] for arm, spread in r.seconds.items()]
+    uv = r.seconds["uv"]
+    met = uv.median <= r.target
+    lines = [
+        "## 8. Setup: a fresh clone to JupyterLab answering",
+        "",
+        "`python3 kit.py lab` in a new clone of the committed kit, with empty package caches, "
+        "until JupyterLab's /api/status answers: creating .venv, installing the lessons' "
+        "packages at requirements.lock's versions, building the learner edition, starting "
+        f"JupyterLab. uv and plain pip (the fallback, SMSKIT_NO_UV=1) interleaved, {uv.n} runs "
+        "each.",
+        "",
+        *table(["installer", "seconds"], rows),
+        "",
+        f"pip / uv: {r.ratio.text('x', 1)}. Target: at most {r.target:g} s with uv: "
+        f"{'met' if met else '**missed**'} ({uv.text(' s')}).",
+    ]
+    figure = f"{uv.median:.1f} s uv, {r.seconds['pip'].median:.1f} s pip"
+    return lines, Verdict("setup", figure, f"≤ {r.target:g} s", met)
+
+
 def attacks_section(r: AttackResult) -> tuple[list[str], Verdict]:
     rows = [
         [attack, arms.get("before", "–"), arms.get("now", "–")]
@@ -252,7 +326,7 @@ def attacks_section(r: AttackResult) -> tuple[list[str], Verdict]:
     slow = max(r.worst("slow"), r.worst("idle"))
     met = seconds < 1 and growth < 20 and burst <= 2 and slow <= 2 and leftover <= 0
     lines = [
-        "## 6. Attacks on loopback, before issue 10 and now",
+        "## 9. Attacks on loopback, before issue 10 and now",
         "",
         "Each attack once per arm, in one run: *before* is the quickstart at the commit before "
         "issue 10 (from git) and werkzeug's threaded server as `serve()` ran it; *now* is the "
@@ -276,5 +350,8 @@ SECTIONS = {
     "local_twilio": local_twilio_section,
     "panel": panel_section,
     "lessons": lessons_section,
+    "refusals": refusals_section,
+    "room": room_section,
+    "setup": setup_section,
     "attacks": attacks_section,
 }

@@ -1,11 +1,13 @@
-"""Run the five benchmarks, write bench/RESULTS.md, and print a one-line summary last.
+"""Run the benchmarks, write bench/RESULTS.md, and print a one-line summary last.
 
-    .venv/bin/python -m bench.run            # everything, about 3-4 minutes on 2 cores
+    .venv/bin/python -m bench.run            # everything, about 7 minutes on 2 cores
     .venv/bin/python -m bench.run --only 1 3 # some parts; prints, writes only with --output
 
 1 handler cost in-process, 2 HTTP throughput (gunicorn + wrk), 3 the local Twilio through the
 in-kernel server, 4 the live panel with 10,000 conversations, 5 the lessons under nbval,
-6 attacks on loopback (the quickstart and the in-kernel server, before issue 10 and now).
+6 the panel's memory for 100,000 refused requests, 7 the room with 500 phones in Chromium,
+8 a fresh clone's `kit.py lab` until JupyterLab answers, with uv and with pip,
+9 attacks on loopback (the quickstart and the in-kernel server, before issue 10 and now).
 """
 
 from __future__ import annotations
@@ -33,7 +35,10 @@ PARTS = {
     3: ("local_twilio", "bench.local_twilio"),
     4: ("panel", "bench.panel_latency"),
     5: ("lessons", "bench.lessons"),
-    6: ("attacks", "bench.attacks"),
+    6: ("refusals", "bench.refusals"),
+    7: ("room", "bench.room_latency"),
+    8: ("setup", "bench.setup"),
+    9: ("attacks", "bench.attacks"),
 }
 RESULTS = ROOT / "bench" / "RESULTS.md"
 

@@ -49,12 +49,43 @@ def call(function: Callable, *args: Any, **kwargs: Any) -> Any:
         ) from None
 
 
-def returns(expected: Any, function: Callable, *args: Any, hint: str = "", **kwargs: Any) -> None:
-    """Fail unless function(*args, **kwargs) returns expected; the message shows the call."""
+def same(actual: Any, predicted: Any) -> bool:
+    """Whether actual is what a mistake predicts; numbers within 0.01 count (clocks tick on)."""
+    numbers = all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in (actual, predicted)
+    )
+    return abs(actual - predicted) < 0.01 if numbers else actual == predicted
+
+
+def diagnosis(actual: Any, mistakes: dict[str, Any]) -> str:
+    """The hint of the first plausible mistake that predicts actual; "" when none does.
+
+    mistakes maps a hint ("Take the latest deadline, not the earliest.") to the answer that
+    mistake would give, so a wrong answer is told what most likely went wrong.
+    """
+    return next((hint for hint, predicted in mistakes.items() if same(actual, predicted)), "")
+
+
+def returns(
+    expected: Any,
+    function: Callable,
+    *args: Any,
+    hint: str = "",
+    mistakes: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> None:
+    """Fail unless function(*args, **kwargs) returns expected; the message shows the call.
+
+    The message ends with the hint of the mistake that predicts the answer, else with hint.
+    """
     actual = call(function, *args, **kwargs)
+    if actual == expected:
+        return
     shown = shown_call(function, args, kwargs)
-    message = f"{shown} returned {actual!r}; it should return {expected!r}."
-    expect(actual == expected, f"{message} {hint}".strip())
+    advice = diagnosis(actual, mistakes or {}) or hint
+    raise CheckFailed(
+        f"{shown} returned {actual!r}; it should return {expected!r}. {advice}".strip()
+    )
 
 
 def passed(what: str) -> None:

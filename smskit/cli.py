@@ -6,16 +6,23 @@ python -m smskit text http://127.0.0.1:5000/sms --from +14158675309 --to +150055
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from .account import installation_account_sid
 from .clock import SystemClock
-from .cookies import CookieJars, ExpiryRule
+from .cookies import ExpiryRule
+from .jarfile import check_jar_path, read_jars, save_conversation
 from .settings import load_settings
-from .simulator import LocalTwilio
-from .transport import RESPONSE_TIMEOUT
+from .simulator import Delivery, LocalTwilio
+
+START_THE_SERVER = (
+    "Nothing answers at {url}: start the server first, e.g. "
+    "`flask --app quickstart/sms/sms_conversation.py run` (it listens on port 5000), "
+    "or check the URL's port."
+)
 
 
 def default_jar_path() -> Path:
@@ -29,25 +36,6 @@ def default_jar_path() -> Path:
     return base / "smskit" / "cookies.json"
 
 
-def load_jars(path: Path, rule: ExpiryRule) -> CookieJars:
-    """The saved jars, or empty ones when the file is missing or unreadable."""
-    try:
-        jars = CookieJars.from_dict(json.loads(path.read_text()), SystemClock())
-    except (OSError, ValueError, KeyError, TypeError):
-        return CookieJars(SystemClock(), rule)
-    jars.rule = rule
-    return jars
-
-
-def save_jars(jars: CookieJars, path: Path) -> None:
-    """Write the jars atomically, readable only by their owner."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    draft = path.with_suffix(".tmp")
-    draft.write_text(json.dumps(jars.to_dict(), indent=1))
-    draft.chmod(0o600)
-    draft.replace(path)
-
-
 def parser() -> argparse.ArgumentParser:
     cli = argparse.ArgumentParser(prog="python -m smskit", description=__doc__.split("\n")[0])
     commands = cli.add_subparsers(dest="command", required=True)
@@ -58,7 +46,11 @@ def parser() -> argparse.ArgumentParser:
         "texts, and keep the conversation's cookies for the next run. Signs the request "
         "with TWILIO_AUTH_TOKEN when it is set (in the environment or a .env file).",
     )
-    text.add_argument("url", help="the webhook URL, e.g. http://127.0.0.1:5000/sms")
+    text.add_argument(
+        "url",
+        help="the webhook URL, e.g. http://127.0.0.1:5000/sms; a fragment such as #tt=5000 "
+        "overrides Twilio's deadlines and is not sent",
+    )
     text.add_argument("body", help="the message text (at most 1600 characters)")
     text.add_argument(
         "--from", dest="sender", metavar="NUMBER", required=True, help="the texting phone's number"
@@ -70,7 +62,7 @@ def parser() -> argparse.ArgumentParser:
         "--jar",
         type=Path,
         default=None,
-        help=f"the file that keeps cookies between runs (default: {default_jar_path()})",
+        help=f"the file that keeps cookies and STOPs between runs (default: {default_jar_path()})",
     )
     text.add_argument(
         "--method", choices=["POST", "GET"], default="POST", help="how to call the webhook"
@@ -84,34 +76,78 @@ def parser() -> argparse.ArgumentParser:
     text.add_argument(
         "--timeout",
         type=float,
-        default=RESPONSE_TIMEOUT,
-        help="seconds to wait for the answer before error 11205 (Twilio waits 15)",
+        default=None,
+        help="seconds to wait for the whole answer before error 11205 (at most Twilio's 15)",
+    )
+    text.add_argument(
+        "--no-opt-out",
+        dest="opt_out",
+        action="store_false",
+        help="pass STOP/START/HELP on like any message, without Twilio's own replies",
     )
     return cli
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    try:
+        return text(args)
+    except ValueError as problem:  # bad URL, jar or override: nothing was sent
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+
+
+def text(args: argparse.Namespace) -> int:
+    """Check everything, send one message, keep its cookies, and print what came back."""
+    parts = urlsplit(args.url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(
+            f"{args.url} is not a webhook URL: start it with http:// or https:// "
+            f"(e.g. http://{args.url.split('://')[-1]})."
+        )
+    if args.timeout is not None and args.timeout <= 0:
+        raise ValueError(f"--timeout {args.timeout:g} must be more than 0 seconds.")
     jar_path = args.jar or default_jar_path()
-    jars = load_jars(jar_path, ExpiryRule(args.rule))
+    check_jar_path(jar_path, make_folder=args.jar is None)
+    jars, opt_outs = read_jars(jar_path, SystemClock(), ExpiryRule(args.rule))
+    settings = load_settings()
     twilio = LocalTwilio(
         args.url,
         method=args.method,
-        auth_token=load_settings().twilio_auth_token,
+        auth_token=settings.twilio_auth_token,
+        account_sid=installation_account_sid(
+            default_jar_path().parent, settings.twilio_account_sid
+        ),
         clock=jars.clock,
         jars=jars,
         timeout=args.timeout,
+        opt_out=args.opt_out,
+        opt_outs=opt_outs,
     )
-    try:
-        delivery = twilio.text(args.sender, args.to, args.body)
-    except ValueError as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
-    save_jars(jars, jar_path)
+    delivery = twilio.text(args.sender, args.to, args.body)
+    save_conversation(jars, opt_outs, args.sender, args.to, jar_path)
+    return report(delivery, twilio.url)
+
+
+def report(delivery: Delivery, url: str) -> int:
+    """Print the replies (stdout) and what went wrong or was warned (stderr); the exit code."""
     for reply in delivery.replies:
         print(reply)
+    for warning in delivery.warnings:
+        print(warning, file=sys.stderr)
+    for blocked in delivery.blocked:
+        print(f"(not sent, the phone texted STOP: {blocked})", file=sys.stderr)
     if delivery.error:
         print(delivery.error, file=sys.stderr)
+        if delivery.error.refused:
+            print(START_THE_SERVER.format(url=url), file=sys.stderr)
+        elif delivery.status and 400 <= delivery.status < 500:
+            print(
+                "The request was signed with TWILIO_AUTH_TOKEN."
+                if delivery.signed
+                else "The request was not signed: TWILIO_AUTH_TOKEN is not set.",
+                file=sys.stderr,
+            )
         return 1
     if not delivery.replies:
         print("(the webhook answered without a reply)", file=sys.stderr)

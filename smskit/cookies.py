@@ -8,6 +8,10 @@ Twilio documents the four-hour rule two ways, and both are here:
   under it also works under the other.
 * ``ExpiryRule.INACTIVITY``: the conversation's cookies go after four hours without a
   message, as the quickstart tutorials put it. A shorter Expires/Max-Age still wins.
+
+A jar keeps several cookies: Twilio's older support article said "only one cookie is stored",
+its current one (https://help.twilio.com/articles/223136287-How-do-Twilio-cookies-work) sets
+no limit. How many Twilio keeps, their order and size are not documented (docs/fidelity.md).
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from enum import StrEnum
 
 FOUR_HOURS = 4 * 60 * 60.0
 
-CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+# Twilio's 11206 page names tab, CR, LF, VT and FF as invalid cookie characters, and an empty
+# name (https://www.twilio.com/docs/api/errors/11206); the other control characters are
+# refused too, as RFC 6265 forbids them.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
 
 
 class ExpiryRule(StrEnum):
@@ -205,11 +212,32 @@ class CookieJars:
 
     @classmethod
     def from_dict(cls, data: dict, clock) -> CookieJars:
-        """Rebuild the jars that to_dict wrote."""
+        """Rebuild the jars that to_dict wrote; ValueError says what is wrong with other data."""
+        if not isinstance(data, dict) or not isinstance(data.get("conversations", []), list):
+            raise ValueError("expected an object with a list of conversations")
         jars = cls(clock, ExpiryRule(data.get("rule", ExpiryRule.FROM_SET)))
-        for entry in data.get("conversations", []):
-            cookies = [Cookie(**c) for c in entry["cookies"]]
-            jars.conversations[(entry["from"], entry["to"])] = Conversation(
-                {f"{c.name};{c.path}": c for c in cookies}, entry["last_message_at"]
-            )
+        try:
+            for entry in data.get("conversations", []):
+                cookies = [Cookie(**c) for c in entry["cookies"]]
+                jars.conversations[(entry["from"], entry["to"])] = Conversation(
+                    {f"{c.name};{c.path}": c for c in cookies}, entry["last_message_at"]
+                )
+        except (KeyError, TypeError) as problem:
+            raise ValueError(f"a conversation is not as this kit writes it ({problem!r})") from None
+        for (sender, to), conversation in jars.conversations.items():
+            _check_types(sender, to, conversation)
         return jars
+
+
+def _check_types(sender, to, conversation: Conversation) -> None:
+    """ValueError unless a conversation read from a file has the types to_dict writes."""
+    numbers = (int, float)
+    fine = isinstance(sender, str) and isinstance(to, str)
+    last = conversation.last_message_at
+    fine &= last is None or isinstance(last, numbers)
+    for cookie in conversation.cookies.values():
+        fine &= all(isinstance(v, str) for v in (cookie.name, cookie.value, cookie.path))
+        fine &= isinstance(cookie.set_at, numbers)
+        fine &= cookie.expires is None or isinstance(cookie.expires, numbers)
+    if not fine:
+        raise ValueError(f"the conversation {sender!r} -> {to!r} has values of the wrong type")

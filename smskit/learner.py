@@ -1,6 +1,6 @@
 """Build the learner edition: every notebook with its solutions blanked and its checks kept.
 
-    python -m smskit.learner                      # notebooks/ -> learner/
+    python -m smskit.learner                      # notebooks/ -> learner/, anywhere in the kit
     python -m smskit.learner --force              # start over: overwrite learner/'s notebooks
     python -m smskit.learner --source notebooks --out learner
 
@@ -95,7 +95,7 @@ def build(source: Path, out: Path, force: bool = False) -> dict[Path, int | None
     notebooks = sorted(Path(source).glob("*.ipynb"))
     if not notebooks:
         raise FileNotFoundError(
-            f"No notebooks in {source}; run this from the kit's root folder or pass --source."
+            f"No notebooks in {source}; run this inside the kit's folder or pass --source."
         )
     out = Path(out)
     if out.resolve() == Path(source).resolve():
@@ -120,22 +120,41 @@ def build(source: Path, out: Path, force: bool = False) -> dict[Path, int | None
     return written
 
 
+def kit_root(start: Path | None = None) -> Path:
+    """The kit's folder: the nearest folder at or above start (default: here) with kit.py.
+
+    Falls back to the folder this package was installed from, so `!python -m smskit.learner`
+    in a notebook (which runs in notebooks/) and a shell anywhere inside the kit both find it.
+    """
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "kit.py").is_file() and (folder / "notebooks").is_dir():
+            return folder
+    return Path(__file__).resolve().parent.parent
+
+
 def main(argv: list[str] | None = None) -> int:
     """The command line: build the learner edition and say what was written."""
     parser = argparse.ArgumentParser(
         prog="python -m smskit.learner", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--source", type=Path, default=Path("notebooks"), help="default: notebooks")
-    parser.add_argument("--out", type=Path, default=Path("learner"), help="default: learner")
+    parser.add_argument("--source", type=Path, help="default: the kit's notebooks/")
+    parser.add_argument("--out", type=Path, help="default: the kit's learner/")
     parser.add_argument(
         "--force", action="store_true", help="overwrite notebooks already in the learner folder"
     )
+    parser.add_argument("--quiet", action="store_true", help="say only what went wrong")
     args = parser.parse_args(argv)
+    root = kit_root()
+    args.source = args.source or root / "notebooks"
+    args.out = args.out or root / "learner"
     try:
         written = build(args.source, args.out, args.force)
     except (FileNotFoundError, ValueError) as problem:  # NotBlankable is a ValueError
         print(problem, file=sys.stderr)
         return 2
+    if args.quiet:
+        return 0
     for target, blanks in written.items():
         if blanks is None:
             print(f"{target}: kept, it is already there (--force overwrites it)")

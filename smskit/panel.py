@@ -1,103 +1,60 @@
-"""A live JupyterLab panel (ipywidgets) of every SMS conversation a served app is having.
+"""A live JupyterLab panel of every SMS conversation a served app is having.
 
 >>> panel = ConversationPanel(server, names=name_for)   # re-running replaces the old panel
 >>> panel                                              # shows it; panel.text() is its text view
 
-Events arrive on the server's request threads and only touch a dict; one background thread
-turns the dict into widget values at most every INTERVAL seconds, showing the most recent
-ROWS conversations and the totals, so ten thousand conversations cost no more than ten.
+Three parts, put together here: the model (smskit.conversations: fed by the server's events,
+no widgets), its view (smskit.panel_view: the table) and a phone (smskit.phone: a local
+Twilio to text from, and its clock). Events arrive on the server's request threads and only
+touch the model; a render loop (smskit.throttle) turns it into widget values at most every
+INTERVAL seconds, showing the ROWS most recent conversations, so ten thousand cost no more
+than ten. Secrets to hide and the token to sign with are passed in; the panel never reads
+them from the served app.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import logging
 import threading
 import time
-from collections import OrderedDict, deque
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable, Iterable
 
 import ipywidgets as widgets
 
-from .clock import SimulatedClock
-from .cookies import FOUR_HOURS
+from .conversations import Conversations, Row, Totals
+from .countdown import LocalTwilioJars
 from .events import MessageEvent
 from .live import LiveStatus, live_status
+from .panel_view import ROWS, ConversationView
+from .phone import Phone
 from .server import InKernelServer, servers
-from .settings import SECRETS, load_settings, scrub
-from .simulator import LocalTwilio
+from .settings import SECRETS, Settings, load_settings, scrub
+from .simulator import Delivery, LocalTwilio
+from .throttle import RenderLoop
 
 log = logging.getLogger(__name__)
 
-ROWS = 20  # conversations shown; the rest are counted in the totals
 INTERVAL = 0.08  # seconds: at most one render per interval, however many messages arrive
 TICK = 1.0  # seconds between refreshes of the countdowns
 LOG_LINES = 200  # request log lines kept
 SERVER_LOGGER = "smskit.server"
 HANDLER_NAME = "smskit-panel"
-APP_SECRETS = ("TWILIO_AUTH_TOKEN", "SECRET_KEY")  # Flask config keys never to show
 
-COLUMNS = ("who", "To", "count", "last message", "reply", "cookie expires in", "session")
 STYLE = """<style>
 .smskit-panel .widget-html-content { line-height: 1.4; }
 .smskit-panel table { border-collapse: collapse; }
 .smskit-panel th { text-align: left; padding: 2px 8px 2px 0; white-space: nowrap; }
 .smskit-panel td { padding: 2px 8px 2px 0; vertical-align: top; }
 .smskit-conversations tbody tr { border-top: 1px solid var(--jp-border-color2, #ddd); }
-.smskit-conversations code, .smskit-who { white-space: nowrap; }
+.smskit-who, .smskit-from, .smskit-to, .smskit-expires { white-space: nowrap; }
+.smskit-session { font-family: var(--jp-code-font-family, monospace); }
 .smskit-log { max-height: 12em; overflow: auto; margin: 0; font-size: 85%; }
 </style>"""
 
 _panels: dict[str, ConversationPanel] = {}
 _panels_lock = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Row:
-    """One conversation as the panel shows it; expires_in is seconds left (None: no cookie)."""
-
-    who: str
-    sender: str
-    to: str
-    count: int | None
-    message: str
-    reply: str
-    expires_in: float | None
-    session: dict
-
-
-@dataclass(frozen=True)
-class Totals:
-    """Everything the panel has seen, shown or not."""
-
-    conversations: int
-    messages: int
-
-    def text(self) -> str:
-        """Like "2 conversations, 3 messages"."""
-        return f"{counted(self.conversations, 'conversation')}, {counted(self.messages, 'message')}"
-
-
-def remaining(seconds: float | None) -> str:
-    """A countdown as H:MM:SS, "expired", or "no cookie"."""
-    if seconds is None:
-        return "no cookie"
-    if seconds <= 0:
-        return "expired"
-    whole = int(seconds)
-    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
-
-
-def counted(number: int, noun: str) -> str:
-    """ "1 message", "10,000 messages"."""
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
-
-
-def session_text(session: dict) -> str:
-    """The decoded session as compact JSON."""
-    return json.dumps(session, sort_keys=True, default=str, ensure_ascii=False)
 
 
 class _LogToPanel(logging.Handler):
@@ -126,6 +83,9 @@ class ConversationPanel:
         *,
         twilio: LocalTwilio | None = None,
         names: Callable[[str], str] | None = None,
+        auth_token: str | None = None,
+        secrets: Iterable[str | None] = (),
+        settings: Settings | None = None,
         sender: str = "+14158675309",
         to: str = "+15005550006",
         path: str = "/sms",
@@ -133,27 +93,29 @@ class ConversationPanel:
         rows: int = ROWS,
         interval: float = INTERVAL,
     ):
-        self.server, self.names, self.path = server, names, path
-        self.counter_key, self.max_rows, self.interval = counter_key, rows, interval
-        self._own_twilio = twilio is None
-        settings = load_settings()
-        self._live_secrets = [value for name in SECRETS if (value := getattr(settings, name))]
-        self.twilio = twilio or LocalTwilio(server.url + path, auth_token=self._auth_token())
-        self._conversations: OrderedDict[tuple[str, str], MessageEvent] = OrderedDict()
-        self._messages = 0
+        """auth_token: what the phone signs with (the app's TWILIO_AUTH_TOKEN, if it checks);
+        secrets: values never to show (the app's secret key ...), besides the live credentials
+        of settings (default: load_settings())."""
+        self.server, self.path, self.interval = server, path, interval
+        settings = settings if settings is not None else load_settings()
+        live = [getattr(settings, name) for name in SECRETS]
+        self._hidden = [str(s) for s in (*secrets, *live) if s]
+        self.phone = Phone(
+            lambda: self.current_server.url + path, auth_token=auth_token, twilio=twilio
+        )
+        self.model = Conversations(
+            LocalTwilioJars(self.phone.twilio), names=names, counter_key=counter_key
+        )
+        self.view = ConversationView(self.model, rows)
         self._log: deque[str] = deque(maxlen=LOG_LINES)
-        self._state_lock = threading.Lock()
         self._render_lock = threading.Lock()
-        self._wake = threading.Event()
-        self._closed = threading.Event()
         self.renders = 0
-        self.show_live(live_status(server, path=path))
         self._build_widgets(sender, to)
+        self._set_live(live_status(server, path=path, settings=settings))
+        self._loop = RenderLoop(self.render, interval=interval, tick=TICK, name="smskit-panel")
         self._unsubscribe = server.events.subscribe(self._on_event)
         self._handler = self._attach_log_handler()
         self.render()
-        self._thread = threading.Thread(target=self._run, name="smskit-panel", daemon=True)
-        self._thread.start()
         with _panels_lock:
             old, _panels[server.name] = _panels.get(server.name), self
         if old is not None:
@@ -162,7 +124,7 @@ class ConversationPanel:
     # ---- widgets -------------------------------------------------------------------------
 
     def _build_widgets(self, sender: str, to: str) -> None:
-        """Lay out the header, phone, clock, totals, table and log."""
+        """Lay out the header, phone, clock, conversation view and log."""
         self.header = widgets.HTML()
         self.sender_box = widgets.Text(value=sender, description="From")
         self.to_box = widgets.Text(value=to, description="To")
@@ -173,8 +135,6 @@ class ConversationPanel:
         self.clock_label = widgets.HTML()
         self.hour_button = widgets.Button(description="+1 h", icon="forward")
         self.four_hours_button = widgets.Button(description="+4 h", icon="fast-forward")
-        self.totals_label = widgets.HTML()
-        self.table = widgets.HTML()
         self.log_view = widgets.HTML()
         for name, box in (("from", self.sender_box), ("to", self.to_box), ("body", self.body_box)):
             box.add_class(f"smskit-{name}")
@@ -184,7 +144,7 @@ class ConversationPanel:
         self.send_button.on_click(lambda _: self.send())
         self.hour_button.on_click(lambda _: self.advance(1))
         self.four_hours_button.on_click(lambda _: self.advance(4))
-        if not isinstance(self.twilio.clock, SimulatedClock):
+        if not self.phone.can_travel:
             self.hour_button.disabled = self.four_hours_button.disabled = True
         phone = widgets.VBox(
             [widgets.HTML("<b>Phone</b> (the local Twilio)"), self.sender_box, self.to_box]
@@ -193,7 +153,7 @@ class ConversationPanel:
         )
         clock = widgets.VBox(
             [
-                widgets.HTML("<b>Clock</b> (Twilio's cookie jars)"),
+                widgets.HTML("<b>Clock</b> (the local Twilio's cookie jars)"),
                 self.clock_label,
                 widgets.HBox([self.hour_button, self.four_hours_button]),
             ],
@@ -204,13 +164,28 @@ class ConversationPanel:
                 widgets.HTML(STYLE),
                 self.header,
                 widgets.HBox([phone, clock]),
-                self.totals_label,
-                self.table,
+                self.view.widget,
                 widgets.HTML("<b>Requests</b> (newest first)"),
                 self.log_view,
             ]
         )
         self.root.add_class("smskit-panel")
+
+    @property
+    def table(self) -> widgets.HTML:
+        return self.view.table
+
+    @property
+    def totals_label(self) -> widgets.HTML:
+        return self.view.totals_label
+
+    @property
+    def twilio(self) -> LocalTwilio:
+        return self.phone.twilio
+
+    @property
+    def max_rows(self) -> int:
+        return self.view.max_rows
 
     def _repr_mimebundle_(self, **kwargs) -> dict:
         """Show the widgets; the text form stays the same run after run (nbval compares it)."""
@@ -223,20 +198,14 @@ class ConversationPanel:
     # ---- what arrives --------------------------------------------------------------------
 
     def _on_event(self, event: MessageEvent) -> None:
-        """Keep the event (on a request thread): a dict update and a wake-up, nothing more."""
-        if not event.sender:
-            return
-        key = (event.sender, event.to)
-        with self._state_lock:
-            self._conversations[key] = event  # the latest event of each From/To pair
-            self._conversations.move_to_end(key)
-            self._messages += 1
-        self._wake.set()
+        """Hand the event to the model (on a request thread) and ask for a render."""
+        self.model.add(event)
+        self._loop.poke()
 
     def add_log_line(self, line: str) -> None:
         """Append one request log line (any thread); secrets are masked."""
-        self._log.append(scrub(line, *self._secrets()))
-        self._wake.set()
+        self._log.append(scrub(line, *self._secrets))
+        self._loop.poke()
 
     def _attach_log_handler(self) -> _LogToPanel:
         """Route the server's log to this panel, replacing any handler a former panel left."""
@@ -251,30 +220,22 @@ class ConversationPanel:
         return handler
 
     @property
+    def _secrets(self) -> list[str]:
+        """Values never to show: those given, the live credentials, the phone's token."""
+        return [*self._hidden, self.phone.auth_token] if self.phone.auth_token else self._hidden
+
+    @property
     def current_server(self) -> InKernelServer:
         """The server serving under the panel's name now (re-serving replaces the object)."""
         return servers().get(self.server.name, self.server)
 
-    def _auth_token(self) -> str | None:
-        """The auth token the served app checks signatures with, if any."""
-        config = getattr(self.current_server.app, "config", None)
-        return config.get("TWILIO_AUTH_TOKEN") if config is not None else None
-
-    def _secrets(self) -> list[str]:
-        """Values never to show: the app's signing key and token, the live credentials."""
-        config = getattr(self.current_server.app, "config", None) or {}
-        return [str(config[name]) for name in APP_SECRETS if config.get(name)] + self._live_secrets
-
     # ---- what the learner does -----------------------------------------------------------
 
-    def send(self, body: str | None = None):
+    def send(self, body: str | None = None) -> Delivery | None:
         """Text the server from the phone's From/To (body, or the Body box); shows the reply."""
-        if self._own_twilio:
-            self.twilio.url = self.current_server.url + self.path
-            self.twilio.auth_token = self._auth_token()
         sender, to = self.sender_box.value.strip(), self.to_box.value.strip()
         try:
-            delivery = self.twilio.text(sender, to, self.body_box.value if body is None else body)
+            delivery = self.phone.text(sender, to, self.body_box.value if body is None else body)
         except ValueError as problem:
             self.outcome.value = f"<span style='color:#b00'>{html.escape(str(problem))}</span>"
             return None
@@ -282,116 +243,53 @@ class ConversationPanel:
             answer = delivery.reply or "(no reply)"
             self.outcome.value = f"Reply: <span class='smskit-answer'>{html.escape(answer)}</span>"
         else:
-            error = html.escape(scrub(str(delivery.error), *self._secrets()))
+            error = html.escape(scrub(str(delivery.error), *self._secrets))
             self.outcome.value = f"<span style='color:#b00'>{error}</span>"
-        self._wake.set()
+        self._loop.poke()
         return delivery
 
     def advance(self, hours: float) -> None:
-        """Fast-forward the local Twilio's clock, so its cookies age."""
-        self.twilio.clock.advance(hours=hours)
+        """Fast-forward the local Twilio's clock: every conversation it carried ages."""
+        self.phone.advance(hours)
         self.render()
 
     def show_live(self, status: LiveStatus) -> None:
         """Show what smskit.live reports (a LiveStatus) in the header: public URL and number."""
+        self._set_live(status)
+        self._loop.poke()
+
+    def _set_live(self, status: LiveStatus) -> None:
         self.public_url = status.webhook_url
         self.public_note = status.reason or ""
         if status.number_points_here:
             self.number_note = f"{status.phone_number} points here"
         else:
             self.number_note = f"no: {status.number_reason or 'not hooked up'}"
-        self._wake.set()
 
     # ---- what is shown -------------------------------------------------------------------
 
     def totals(self) -> Totals:
-        """How many conversations and messages the panel has seen."""
-        with self._state_lock:
-            return Totals(len(self._conversations), self._messages)
+        """How many conversations and messages the panel has seen (and refused, opted out)."""
+        return self.model.totals()
 
     def rows(self, limit: int | None = None) -> list[Row]:
         """The most recent conversations first (at most `limit`, default the panel's rows)."""
-        limit = self.max_rows if limit is None else limit
-        with self._state_lock:
-            recent = []
-            for key in reversed(self._conversations):
-                if len(recent) >= limit:
-                    break
-                recent.append(self._conversations[key])
-        return [self._row(event) for event in recent]
+        return self.model.rows(self.max_rows if limit is None else limit)
 
     def row(self, sender: str, to: str) -> Row | None:
         """One conversation's row, or None if the panel has not seen it."""
-        with self._state_lock:
-            event = self._conversations.get((sender, to))
-        return None if event is None else self._row(event)
-
-    def _row(self, event: MessageEvent) -> Row:
-        count = event.session.get(self.counter_key)
-        if event.replies:
-            reply = " / ".join(event.replies)
-        else:
-            reply = f"HTTP {event.status}" if event.status >= 400 else "(no reply)"
-        who = self.names(event.sender) if self.names else event.sender
-        return Row(
-            who=who,
-            sender=event.sender,
-            to=event.to,
-            count=count if isinstance(count, int) else None,
-            message=event.body,
-            reply=reply,
-            expires_in=self._expires_in(event),
-            session=event.session,
-        )
-
-    def _expires_in(self, event: MessageEvent) -> float | None:
-        """Seconds the conversation's cookie has left: from the panel's local Twilio when it
-        texted this pair (its simulated clock), else Twilio's four hours on the wall clock."""
-        jars = self.twilio.jars
-        if (event.sender, event.to) in jars.conversations:
-            expires = jars.expires_at(event.sender, event.to)
-            return None if expires is None else expires - self.twilio.clock.now()
-        if event.session:  # a real phone: Twilio keeps the reply's cookie four hours
-            return event.when.timestamp() + FOUR_HOURS - time.time()
-        return None
+        return self.model.row(sender, to)
 
     def text(self) -> str:
         """The table as plain text (deterministic for a given history; for notebooks and tests)."""
-        lines = [self.totals().text()]
-        columns = ("who", "From", "To", "count", "expires in", "session", "last message", "reply")
-        table = [columns] + [
-            (
-                r.who,
-                r.sender,
-                r.to,
-                "-" if r.count is None else str(r.count),
-                remaining(r.expires_in),
-                session_text(r.session),
-                r.message,
-                r.reply,
-            )
-            for r in self.rows()
-        ]
-        widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
-        for line in table:
-            lines.append(
-                "  ".join(
-                    cell.ljust(width) for cell, width in zip(line, widths, strict=True)
-                ).rstrip()
-            )
-        return "\n".join(lines)
+        return self.model.text(self.max_rows)
 
     def render(self) -> None:
         """Put the current state into the widgets (any thread; unchanged values send nothing)."""
         with self._render_lock:
-            rows, totals = self.rows(), self.totals()
             self.header.value = self._header_html()
             self.clock_label.value = self._clock_html()
-            hidden = totals.conversations - len(rows)
-            self.totals_label.value = f"<b class='smskit-totals'>{totals.text()}</b>" + (
-                f" (the {len(rows)} most recent shown)" if hidden else ""
-            )
-            self.table.value = self._table_html(rows)
+            self.view.render()
             lines = "\n".join(
                 html.escape(line, quote=False) for line in reversed(list(self._log)[-30:])
             )
@@ -404,82 +302,38 @@ class ConversationPanel:
             if self.public_url
             else f"local only ({html.escape(self.public_note)})"
         )
+        signing = "signs" if self.phone.auth_token else "does not sign (no auth token given)"
         facts = [
             ("Local URL", html.escape(self.current_server.url + self.path)),
             ("Public URL", public),
-            (
-                "Signatures",
-                "checked" if self._auth_token() else "not checked (no TWILIO_AUTH_TOKEN)",
-            ),
+            ("The phone", signing),
             ("Twilio number", html.escape(self.number_note)),
         ]
         cells = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in facts)
         return f"<table class='smskit-header'>{cells}</table>"
 
     def _clock_html(self) -> str:
-        clock = self.twilio.clock
-        if isinstance(clock, SimulatedClock):
-            return f"Twilio's time: <code>{clock.datetime():%Y-%m-%d %H:%M:%S} UTC</code>"
-        return "Twilio's time: the real clock"
-
-    def _table_html(self, rows: list[Row]) -> str:
-        head = "".join(f"<th>{name}</th>" for name in COLUMNS)
-        body = []
-        for r in rows:
-            who = html.escape(r.who)
-            if r.who != r.sender:
-                who += f"<br><small>{html.escape(r.sender)}</small>"
-            cells = [
-                ("who", who),
-                ("to", html.escape(r.to)),
-                ("count", "-" if r.count is None else str(r.count)),
-                ("message", html.escape(r.message)),
-                ("reply", html.escape(r.reply)),
-                ("expires", remaining(r.expires_in)),
-                ("session", f"<code>{html.escape(session_text(r.session))}</code>"),
-            ]
-            tds = "".join(f"<td class='smskit-{name}'>{value}</td>" for name, value in cells)
-            sender, to = html.escape(r.sender), html.escape(r.to)
-            body.append(f"<tr data-from='{sender}' data-to='{to}'>{tds}</tr>")
+        if not self.phone.can_travel:
+            return "Twilio's time: the real clock"
+        now = self.phone.clock.datetime()
         return (
-            f"<table class='smskit-conversations'><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>"
+            f"Twilio's time: <code>{now:%Y-%m-%d %H:%M:%S} UTC</code><br><small>Rows on the "
+            "local Twilio's clock age with it; the others follow the wall clock.</small>"
         )
 
-    # ---- the render thread and the end ---------------------------------------------------
-
-    def _run(self) -> None:
-        """Render when woken, at most once per interval; refresh countdowns every TICK."""
-        last = 0.0
-        while not self._closed.is_set():
-            woken = self._wake.wait(TICK)
-            if self._closed.is_set():
-                break
-            pause = last + self.interval - time.monotonic()
-            if woken and pause > 0:  # rendered a moment ago: let more messages gather first
-                self._closed.wait(pause)
-            self._wake.clear()
-            try:
-                self.render()
-            except Exception:
-                log.exception("The conversation panel could not render")
-            if woken:  # a countdown refresh does not delay the next message's render
-                last = time.monotonic()
+    # ---- the end -------------------------------------------------------------------------
 
     @property
     def closed(self) -> bool:
-        return self._closed.is_set()
+        return not self._loop.alive
 
     def close(self) -> None:
-        """Stop listening: unsubscribe, detach the log handler, end the thread, close widgets."""
-        if self._closed.is_set():
+        """Stop listening: unsubscribe, detach the log handler, end the loop, close widgets."""
+        if self.closed:
             return
-        self._closed.set()
-        self._wake.set()
         self._unsubscribe()
         logging.getLogger(SERVER_LOGGER).removeHandler(self._handler)
-        if self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
+        self._loop.close()
         for widget in descendants(self.root):
             widget.close()
         with _panels_lock:

@@ -4,7 +4,7 @@
 >>> settings.has_ngrok
 False
 >>> settings.ngrok_problem
-'No NGROK_AUTHTOKEN: copy .env.example to .env and paste your token from the ngrok dashboard (…).'
+'No NGROK_AUTHTOKEN: copy .env.example to .env and fill it in, with your token from the ngrok…'
 """
 
 from __future__ import annotations
@@ -65,6 +65,10 @@ class Settings:
     ngrok_authtoken: str | None = None
     env_file: Path | None = None
 
+    def fill_in(self, them: str) -> str:
+        """How to supply missing values: in the .env already found, else in a new one."""
+        return f"add {them} to {self.env_file}" if self.env_file else f"{COPY_ENV} fill {them} in"
+
     @property
     def has_ngrok(self) -> bool:
         return self.ngrok_problem is None
@@ -78,8 +82,8 @@ class Settings:
         """One sentence saying what is missing for a tunnel and how to fix it, or None."""
         if not self.ngrok_authtoken:
             return (
-                f"No NGROK_AUTHTOKEN: {COPY_ENV} paste your token from the ngrok dashboard "
-                "(https://dashboard.ngrok.com/get-started/your-authtoken)."
+                f"No NGROK_AUTHTOKEN: {self.fill_in('it')}, with your token from the ngrok "
+                "dashboard (https://dashboard.ngrok.com/get-started/your-authtoken)."
             )
         return None
 
@@ -91,9 +95,8 @@ class Settings:
         ]
         if missing:
             return (
-                f"No {', '.join(missing)}: {COPY_ENV} fill "
-                f"{'it' if len(missing) == 1 else 'them'} in from the Twilio console "
-                "(Account info, and Phone Numbers > Active numbers)."
+                f"No {', '.join(missing)}: {self.fill_in('it' if len(missing) == 1 else 'them')} "
+                "from the Twilio console (Account info, and Phone Numbers > Active numbers)."
             )
         if not ACCOUNT_SID.fullmatch(self.twilio_account_sid or ""):
             return (

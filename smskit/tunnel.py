@@ -125,7 +125,7 @@ def open_tunnel(port: int, settings: Settings | None = None) -> Tunnel:
     _redact.secrets.add(settings.ngrok_authtoken)
     config = agent_config(settings)
     with _lock:
-        if not process.is_process_running(config.ngrok_path):
+        if not _agent_running(config.ngrok_path):
             _open.clear()  # the agent is gone, and its tunnels with it
         found = _running_tunnel(port, config)
         if found is None:
@@ -164,14 +164,34 @@ def close_all() -> None:
 def tunnels() -> dict[int, Tunnel]:
     """The tunnels open now, by local port (no network)."""
     with _lock:
-        if not process.is_process_running(conf.get_default().ngrok_path):
+        if not _agent_running(conf.get_default().ngrok_path):
             _open.clear()
         return {port: Tunnel(found.public_url, port) for port, found in _open.items()}
 
 
+def _agent_running(ngrok_path: str) -> bool:
+    """Whether the agent pyngrok started from ngrok_path is alive.
+
+    pyngrok's is_process_running asks Popen.poll(), which answers "running" whenever another
+    thread (pyngrok's own log monitor polls in a loop) is polling the same process at that
+    moment; on a busy machine a dead agent then looked alive. waitid with WNOWAIT asks the
+    kernel without taking Popen's lock and without reaping the agent.
+    """
+    agent = process._current_processes.get(ngrok_path)
+    if agent is None or agent.proc.returncode is not None:
+        return False
+    if not hasattr(os, "waitid"):  # Windows (no such lock there) and macOS before Python 3.13
+        return agent.proc.poll() is None
+    try:
+        exited = os.waitid(os.P_PID, agent.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:  # already reaped: gone
+        return False
+    return exited is None
+
+
 def _running_tunnel(port: int, config: PyngrokConfig) -> ngrok.NgrokTunnel | None:
     """Our tunnel to port if the agent is running and still lists it."""
-    if not process.is_process_running(config.ngrok_path):
+    if not _agent_running(config.ngrok_path):
         return None
     try:
         listed = ngrok.get_tunnels(config)
@@ -203,6 +223,11 @@ def _install(config: PyngrokConfig) -> None:
     config_path = conf.get_config_path(config)
     if os.path.exists(config.ngrok_path) and os.path.exists(config_path):
         return
+    # pyngrok prints "Downloading ngrok ..." on stdout, which offline would come before the kit's
+    # one sentence; pyngrok 9 has no public switch for it, so the kit turns its flag off.
+    from pyngrok import installer
+
+    installer._print_progress_enabled = False
     outcome = _within(INSTALL_TIMEOUT, lambda: ngrok.install_ngrok(config), "ngrok-install")
     problem = outcome.get("error")
     if not outcome:

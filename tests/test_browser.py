@@ -16,6 +16,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,6 +45,21 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)"),
 ]
+
+
+@contextmanager
+def chromium_page(width: int, height: int) -> Iterator:
+    """A page of Debian's Chromium (headless, found on PATH), closed with its browser after."""
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.set_default_timeout(LONG)
+            yield page
+        finally:
+            browser.close()
 
 
 def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 90) -> None:
@@ -168,12 +185,7 @@ def test_notebook_04_runs_in_jupyterlab_and_its_panel_counts(lab):
     expect.set_options(timeout=LONG)
     ARTIFACTS.mkdir(exist_ok=True)
     started = time.monotonic()
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(LONG)
+    with chromium_page(1400, 1000) as page:
         try:
             page.goto(f"{lab}/lab/tree/{NOTEBOOK}")
             run_all(page, expect, lab)
@@ -186,6 +198,4 @@ def test_notebook_04_runs_in_jupyterlab_and_its_panel_counts(lab):
         except Exception:
             page.screenshot(path=ARTIFACTS / "failure.png", full_page=True)
             raise
-        finally:
-            browser.close()
     print(f"\nbrowser test: {time.monotonic() - started:.1f} s in the browser")

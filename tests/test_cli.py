@@ -11,7 +11,10 @@ from tests.conftest import PYTHON, QUICKSTART
 GEORGE, STRANGER, OURS = "+14158675309", "+14155550100", "+15005550006"
 
 
-def smskit_text(url, sender, body, jar, *extra, env=None):
+def smskit_text(url, sender, body, jar, *extra, env=None, home=None):
+    """Run the command line; its data folder (the installation's AccountSid) is under home."""
+    home = home or jar.parent
+    env = {**(env if env is not None else os.environ), "XDG_DATA_HOME": str(home / "data")}
     return subprocess.run(
         [
             PYTHON,
@@ -32,7 +35,7 @@ def smskit_text(url, sender, body, jar, *extra, env=None):
         text=True,
         timeout=60,
         env=env,
-        cwd=jar.parent,  # away from any .env of the developer's
+        cwd=home,  # away from any .env of the developer's
     )
 
 
@@ -76,12 +79,15 @@ def test_it_signs_with_twilio_auth_token_when_set(flask_run, tmp_path):
     bad = smskit_text(url, GEORGE, "hi", tmp_path / "b.json", env=unsigned_env)
     assert good.returncode == 0 and good.stdout.endswith("1 times\n")
     assert bad.returncode == 1 and "Twilio error 11200" in bad.stderr and "403" in bad.stderr
+    assert "It said: Forbidden: X-Twilio-Signature does not match" in bad.stderr  # its reason
+    assert "The request was not signed: TWILIO_AUTH_TOKEN is not set." in bad.stderr
 
 
 def test_an_unreachable_webhook_exits_non_zero_with_the_error_code(tmp_path):
     result = smskit_text(f"http://127.0.0.1:{free_port()}/sms", GEORGE, "hi", tmp_path / "j")
     assert result.returncode == 1
     assert result.stderr.startswith("Twilio error 11200 (HTTP retrieval failure)")
+    assert "start the server first" in result.stderr.splitlines()[-1]
 
 
 def test_help_explains_every_option():

@@ -12,7 +12,6 @@ import sys
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from smskit.learner import (
     CHECK_TAG,
@@ -24,7 +23,7 @@ from smskit.learner import (
     build,
     main,
 )
-from tests.conftest import ROOT
+from tests.conftest import ROOT, execute_allowing_errors
 
 NOTEBOOKS = ROOT / "notebooks"
 LESSONS = ["01_http_cookies", "02_sessions", "03_sms_conversations", "04_go_live", "05_export"]
@@ -54,15 +53,7 @@ def learner(tmp_path_factory):
 @pytest.mark.parametrize("name", with_exercises())
 def test_checks_fail_in_plain_words_on_the_blanks(learner, name):
     notebook = nbformat.read(learner / f"{name}.ipynb", as_version=4)
-    client = NotebookClient(
-        notebook,
-        timeout=60,
-        kernel_name="python3",
-        allow_errors=True,
-        record_timing=False,
-        resources={"metadata": {"path": str(learner)}},
-    )
-    client.execute()
+    execute_allowing_errors(notebook, learner)
     checks = 0
     for number, cell in enumerate(notebook.cells, 1):
         errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]

@@ -14,9 +14,10 @@ import time
 import pytest
 
 from quickstart.sms.sms_conversation import create_app, name_for
+from smskit.conversations import remaining
 from smskit.events import MessageEvent
 from smskit.live import LiveStatus
-from smskit.panel import HANDLER_NAME, SERVER_LOGGER, ConversationPanel, panels, remaining
+from smskit.panel import HANDLER_NAME, SERVER_LOGGER, ConversationPanel, panels
 from smskit.server import serve
 from smskit.settings import scrub
 from smskit.simulator import LocalTwilio
@@ -107,7 +108,7 @@ def test_the_header_says_local_only_and_then_what_the_live_code_reports(panel, s
     panel.render()
     assert f"{server.url}/sms" in panel.header.value
     assert "local only (" in panel.header.value
-    assert "not checked" in panel.header.value
+    assert "does not sign" in panel.header.value
     live = LiveStatus(
         server.url,
         public_url="https://example.ngrok-free.app",
@@ -130,7 +131,7 @@ def test_log_lines_hide_secrets_and_never_reach_stderr(capfd, monkeypatch):
     monkeypatch.delenv("SMSKIT_OFFLINE")  # read it, as a learner's kernel would
     app = create_app({"SECRET_KEY": "test", "TWILIO_AUTH_TOKEN": token})
     with serve(app, "panel-secrets") as server:
-        panel = ConversationPanel(server, path="/sms?auth_token=" + token)
+        panel = ConversationPanel(server, path="/sms?auth_token=" + token, auth_token=token)
         try:
             delivery = panel.send()
             assert delivery.ok, delivery.error  # the phone signs with the app's token
@@ -140,7 +141,7 @@ def test_log_lines_hide_secrets_and_never_reach_stderr(capfd, monkeypatch):
             assert token not in panel.log_view.value and ngrok_token not in panel.log_view.value
             assert "auth_token=***" in panel.log_view.value
             assert "token was ••••" in panel.log_view.value
-            assert "Signatures</th><td>checked" in panel.header.value
+            assert "The phone</th><td>signs" in panel.header.value
         finally:
             panel.close()
     out, err = capfd.readouterr()
@@ -165,7 +166,7 @@ def test_recreating_the_panel_leaves_one_subscriber_and_one_log_handler(server):
         LocalTwilio(server.url + "/sms").text(GEORGE, TWILIO_NUMBER, "hi")
         assert (first.totals().messages, second.totals().messages) == (0, 0)
         assert third.totals().messages == 1
-        assert not first._thread.is_alive() and not second._thread.is_alive()
+        assert not first._loop.alive and not second._loop.alive
     finally:
         third.close()
     assert [h for h in logging.getLogger(SERVER_LOGGER).handlers if h.name == HANDLER_NAME] == []
@@ -175,10 +176,12 @@ def test_re_serving_under_the_same_name_keeps_the_panel_fed(server, panel):
     token = "a-new-auth-token"
     again = serve(create_app({"SECRET_KEY": "test", "TWILIO_AUTH_TOKEN": token}), server.name)
     try:
-        assert panel.send().ok  # the phone signs for the app that serves now
-        assert panel.totals().messages == 1
+        assert panel.send().error.code == 11200  # the app checks signatures now: 403
+        panel.phone.auth_token = token  # told explicitly, never read from the app
+        assert panel.send().ok  # the phone reaches the app that serves now, signed
+        assert (panel.totals().messages, panel.totals().refused) == (1, 1)
         panel.render()
-        assert "Signatures</th><td>checked" in panel.header.value
+        assert "The phone</th><td>signs" in panel.header.value
     finally:
         again.stop()
 
@@ -229,3 +232,20 @@ def test_ten_thousand_conversations_stay_responsive(server, panel):
         f"10,000 events published in {burst * 1000:.0f} ms, rendered {burst_renders} times; "
         f"rows rendered: {rows}"
     )
+
+
+def test_four_hours_age_every_conversation_of_the_panels_twilio_and_rows_name_their_clock(
+    panel, server
+):
+    """The panel's local Twilio carries two phones; Virgil texts through a Twilio of his own."""
+    virgil = "+14158675311"
+    panel.send()
+    panel.sender_box.value = BOOTS
+    panel.send()
+    LocalTwilio(server.url + "/sms").text(virgil, TWILIO_NUMBER, "hi")
+    panel.advance(4)
+    george, boots, other = (panel.row(s, TWILIO_NUMBER) for s in (GEORGE, BOOTS, virgil))
+    assert remaining(george.expires_in) == remaining(boots.expires_in) == "expired"
+    assert george.clock == boots.clock == "local Twilio"
+    assert other.clock == "wall clock" and 4 * 3600 - 5 < other.expires_in <= 4 * 3600
+    assert "<td class='smskit-clock'>wall clock</td>" in panel.table.value

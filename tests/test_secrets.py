@@ -266,7 +266,7 @@ def test_the_panel_and_every_log_mask_the_credentials(
     token, key = fake["TWILIO_AUTH_TOKEN"], "flask-key-" + secrets.token_hex(8)
     app = create_app({"SECRET_KEY": key, "TWILIO_AUTH_TOKEN": token})
     with serve(app, name="secrets") as server:
-        panel = ConversationPanel(server)
+        panel = ConversationPanel(server, auth_token=token, secrets=[key])  # given, not looked up
         try:
             status = go_live(server, settings=LIVE_SETTINGS, http_client=twilio_api.client())
             assert status.live and status.number_points_here, status

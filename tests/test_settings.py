@@ -53,3 +53,16 @@ def test_mask(secret, shown):
 def test_scrub_replaces_each_secret_wherever_it_appears():
     text = f"sid={SID} token={TOKEN} again {TOKEN}"
     assert scrub(text, SID, TOKEN, None) == "sid=AC…cdef token=*** again ••••"  # token= too
+
+
+def test_a_missing_value_is_asked_for_where_it_goes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    without = load_settings(environ={})
+    assert without.ngrok_problem.startswith("No NGROK_AUTHTOKEN: copy .env.example to .env and")
+    (tmp_path / ".env").write_text("TWILIO_ACCOUNT_SID=AC" + "0" * 32 + "\n")
+    with_env = load_settings(environ={})
+    assert with_env.ngrok_problem.startswith(f"No NGROK_AUTHTOKEN: add it to {tmp_path / '.env'},")
+    assert with_env.twilio_problem.startswith(
+        f"No TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER: add them to {tmp_path / '.env'} from"
+    )
+    assert ".env.example" not in with_env.ngrok_problem + with_env.twilio_problem

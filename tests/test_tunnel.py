@@ -13,7 +13,7 @@ import time
 
 import psutil
 import pytest
-from pyngrok import conf, installer
+from pyngrok import conf, installer, process
 
 from smskit import tunnel
 from smskit.processes import free_port
@@ -72,6 +72,22 @@ def test_an_agent_that_died_is_started_again(agent):
     assert second.public_url != first.public_url and len(starts(log)) == 2
 
 
+def test_a_dead_agent_is_seen_dead_even_while_pyngrok_polls_it(agent):
+    """pyngrok's log monitor polls the agent in a loop. While it holds Popen's wait lock,
+    Popen.poll() answers "running", which made a dead agent look alive on a busy machine (the
+    restart test above failed that way under load). Holding the lock here makes that moment."""
+    agent("ok")
+    open_tunnel(free_port(), SETTINGS)
+    running = process._current_processes[conf.get_default().ngrok_path].proc
+    with running._waitpid_lock:  # as if pyngrok's monitor thread were polling right now
+        running.kill()
+        deadline = time.monotonic() + 10
+        while psutil.Process(running.pid).status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline, "the killed agent did not exit"
+            time.sleep(0.01)
+        assert tunnels() == {}
+
+
 @pytest.mark.parametrize(
     "mode, expected",
     [
@@ -100,7 +116,7 @@ def test_no_token_fails_at_once_and_starts_nothing(agent):
     assert time.monotonic() - started < 0.5 and starts(log) == []
 
 
-def test_no_binary_and_no_network_fails_fast(tmp_path, monkeypatch):
+def test_no_binary_and_no_network_fails_fast_in_one_sentence(tmp_path, monkeypatch, capfd):
     """The download of the agent goes to a closed loopback port instead of ngrok's CDN."""
     missing = tmp_path / "bin" / "ngrok"
     monkeypatch.setattr(conf.get_default(), "ngrok_path", str(missing))
@@ -115,6 +131,7 @@ def test_no_binary_and_no_network_fails_fast(tmp_path, monkeypatch):
     assert time.monotonic() - started < BOUND
     assert str(failed.value).startswith("Could not download the ngrok agent (no internet?)")
     assert one_sentence(str(failed.value)) and not missing.exists()
+    assert "Downloading" not in capfd.readouterr().out  # only the kit's sentence is shown
 
 
 def test_the_token_is_never_logged_even_when_ngrok_echoes_it(agent, caplog, capsys):

@@ -1,0 +1,60 @@
+"""A render loop: a daemon thread that renders when poked, at most once per interval.
+
+Events arrive on request threads, far more often than a screen needs; they only poke the
+loop. The loop renders then, or once the interval since the last render has passed, so a
+burst of ten thousand messages costs a few renders. It also renders every `tick` seconds
+unpoked, so countdowns move. (threading.Timer would start a thread per poke; no widget
+library offers a throttle that runs outside the front end.)
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+
+class RenderLoop:
+    """Calls render() on its own thread: when poked (coalesced per interval) and every tick."""
+
+    def __init__(self, render: Callable[[], None], *, interval: float, tick: float, name: str):
+        self.render, self.interval, self.tick = render, interval, tick
+        self._wake = threading.Event()
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def poke(self) -> None:
+        """Ask for a render soon (any thread; costs an Event.set)."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        last = 0.0
+        while not self._closed.is_set():
+            woken = self._wake.wait(self.tick)
+            if self._closed.is_set():
+                break
+            pause = last + self.interval - time.monotonic()
+            if woken and pause > 0:  # rendered a moment ago: let more messages gather first
+                self._closed.wait(pause)
+            self._wake.clear()
+            try:
+                self.render()
+            except Exception:
+                log.exception("%s could not render", self._thread.name)
+            if woken:  # a tick does not delay the next message's render
+                last = time.monotonic()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def close(self) -> None:
+        """End the thread (waits for a render in progress, unless called from the loop)."""
+        self._closed.set()
+        self._wake.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)

@@ -1,0 +1,327 @@
+"""Every exercise's check fails on plausible wrong answers, with a sentence naming the mistake.
+
+For each notebook, one kernel runs the notebook with, before each solution cell, every wrong
+answer listed here followed by a copy of that exercise's check: the copy must fail with
+CheckFailed and its message must contain the words that point at the mistake. The notebook's
+own solution and check then run as usual and must pass, so wrong tries leave nothing behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import nbformat
+import pytest
+
+from smskit.learner import CHECK_TAG, SOLUTION_TAG
+from tests.conftest import ROOT, execute_allowing_errors
+
+NOTEBOOKS = ROOT / "notebooks"
+
+
+@dataclass(frozen=True)
+class Mistake:
+    what: str  # the mistake, in a few words
+    code: str  # a wrong answer a learner might write
+    said: str  # words the check's message must contain
+
+
+def sweep_with(compare: str = "<", now: str = "clock.now()", commit: bool = True) -> str:
+    lines = [
+        "import time",
+        "def sweep(max_idle_seconds):",
+        "    with closing(sqlite3.connect(STORE)) as db:",
+        "        cursor = db.execute(",
+        f'            "DELETE FROM sessions WHERE touched {compare} ?",',
+        f"            ({now} - max_idle_seconds,)",
+        "        )",
+        *(["        db.commit()"] if commit else []),
+        "    return cursor.rowcount",
+    ]
+    return "\n".join(lines)
+
+
+def minutes_left_with(pick: str = "max", now: str = "twilio.clock.now()", per: int = 60) -> str:
+    return "\n".join(
+        [
+            "import time",
+            "def minutes_left(twilio, sender, to):",
+            "    deadlines = [d for _c, d in twilio.jars.live_cookies(sender, to)]",
+            "    if not deadlines:",
+            "        return None",
+            f"    return ({pick}(deadlines) - {now}) / {per}",
+        ]
+    )
+
+
+def count_or_reset_with(condition: str, clear: bool = True) -> str:
+    return "\n".join(
+        [
+            "def count_or_reset(body):",
+            f"    if {condition}:",
+            *(["        session.clear()"] if clear else []),
+            "        return 0",
+            "    return count_message()",
+        ]
+    )
+
+
+def on_message_with(key: str, value: str, subscribe: bool = True) -> str:
+    listen = "server.events.subscribe(on_message)" if subscribe else "lambda: None"
+    return "\n".join(
+        [
+            "latest_counts = {}",
+            "def on_message(event):",
+            f"    latest_counts[{key}] = {value}",
+            f"stop_listening = {listen}",
+        ]
+    )
+
+
+def first_difference_with(
+    start: int = 1,
+    read: str = "path.read_text() if path.exists() else ''",
+    pairs: str = "zip_longest",
+) -> str:
+    return "\n".join(
+        [
+            "from itertools import zip_longest",
+            "def first_difference(path, notebooks):",
+            "    expected = export.render(export.exported_cells(notebooks)).splitlines()",
+            f"    actual = ({read}).splitlines()",
+            f"    for line, (mine, theirs) in enumerate({pairs}(actual, expected), {start}):",
+            "        if mine != theirs:",
+            "            return line, mine, theirs",
+            "    return None",
+        ]
+    )
+
+
+def parse_with(body: str) -> str:
+    return "def parse_cookie_header(header):\n    cookies = {}\n" + body + "    return cookies"
+
+
+def remember_with(max_age: str = "30 * 24 * 60 * 60", samesite: str = "Lax", give_back=True):
+    return (
+        "def remember_language(response, language):\n"
+        f'    response.set_cookie("lang", language, max_age={max_age}, secure=True,\n'
+        f'                        httponly=True, samesite="{samesite}")\n'
+        + ("    return response" if give_back else "    pass")
+    )
+
+
+MISTAKES: dict[str, dict[str, list[Mistake]]] = {
+    "00_start_here": {
+        "c014": [
+            Mistake("two SMS long", 'first_sms = "Hello, webhook! " * 12', "SMS; one holds 160"),
+            Mistake("a number", "first_sms = 160", "should be text in quotes"),
+            Mistake("blank", 'first_sms = "   "', "first_sms is empty"),
+        ]
+    },
+    "01_http_cookies": {
+        "c024": [
+            Mistake(
+                "splits at every =",
+                parse_with(
+                    "    for pair in header.split(';'):\n        if pair.strip():\n"
+                    "            name, value = pair.strip().split('=')[:2]\n"
+                    "            cookies[name] = value\n"
+                ),
+                "Split each pair at its first =",
+            ),
+            Mistake(
+                "keeps the space after ;",
+                parse_with(
+                    "    for pair in header.split(';'):\n"
+                    "        name, _, value = pair.partition('=')\n"
+                    "        if name:\n            cookies[name] = value\n"
+                ),
+                "strip each pair",
+            ),
+            Mistake(
+                "an empty header gives an empty name",
+                parse_with(
+                    "    for pair in header.split(';'):\n"
+                    "        name, _, value = pair.strip().partition('=')\n"
+                    "        cookies[name] = value\n"
+                ),
+                "An empty header means no cookies",
+            ),
+        ],
+        "c033": [
+            Mistake("days for seconds", remember_with(max_age="30"), "2592000 seconds"),
+            Mistake("the wrong SameSite", remember_with(samesite="Strict"), "SameSite=Lax"),
+            Mistake("no return", remember_with(give_back=False), "it should return the response"),
+        ],
+    },
+    "02_sessions": {
+        "c020": [
+            Mistake(
+                "no fallbacks",
+                "def rotate_key(app, new_key):\n    app.config['SECRET_KEY'] = new_key",
+                "signed with the old key should still count on",
+            ),
+            Mistake(
+                "only the last key kept",
+                "def rotate_key(app, new_key):\n"
+                "    app.config['SECRET_KEY_FALLBACKS'] = [app.config['SECRET_KEY']]\n"
+                "    app.config['SECRET_KEY'] = new_key",
+                "both k1 and k2 should be fallbacks",
+            ),
+        ],
+        "c037": [
+            Mistake("a missing commit", sweep_with(commit=False), "commit the DELETE"),
+            Mistake("the wall clock", sweep_with(now="time.time()"), "not time.time()"),
+            Mistake("the comparison turned", sweep_with(compare=">"), "should stay"),
+        ],
+    },
+    "03_sms_conversations": {
+        "c054": [
+            Mistake(
+                "a substring for an equality",
+                count_or_reset_with("'reset' in body.lower()"),
+                "use ==, not `in`",
+            ),
+            Mistake(
+                "case and spaces kept", count_or_reset_with("body == 'reset'"), "lower-case it"
+            ),
+            Mistake(
+                "the session kept",
+                count_or_reset_with("body.strip().lower() == 'reset'", clear=False),
+                "session.clear()",
+            ),
+        ],
+        "c068": [
+            Mistake(
+                "no parameters signed",
+                "from twilio.request_validator import RequestValidator\n"
+                "def sign(url, params, token):\n"
+                "    return RequestValidator(token).compute_signature(url, {})",
+                "every parameter",
+            ),
+            Mistake(
+                "another URL signed",
+                "from twilio.request_validator import RequestValidator\n"
+                "def sign(url, params, token):\n"
+                "    other = url.replace('http://', 'https://')\n"
+                "    return RequestValidator(token).compute_signature(other, params)",
+                "Sign the exact URL you post to",
+            ),
+        ],
+    },
+    "04_go_live": {
+        "go-live-countdown-solution": [
+            Mistake("the earliest deadline", minutes_left_with(pick="min"), "(max, not min)"),
+            Mistake("the wall clock", minutes_left_with(now="time.time()"), "not time.time()"),
+            Mistake("seconds", minutes_left_with(per=1), "Minutes, not seconds"),
+        ],
+        "go-live-listen-solution": [
+            Mistake(
+                "keyed by the sender",
+                on_message_with("event.sender", "event.session.get('counter')"),
+                "keyed by the sender alone",
+            ),
+            Mistake(
+                "counts events, not the session",
+                on_message_with(
+                    "(event.sender, event.to)", "latest_counts.get((event.sender, event.to), 0) + 1"
+                ),
+                "Store the session's counter",
+            ),
+            Mistake(
+                "never subscribed",
+                on_message_with(
+                    "(event.sender, event.to)", "event.session.get('counter')", subscribe=False
+                ),
+                "server.events.subscribe(on_message)",
+            ),
+        ],
+    },
+    "05_export": {
+        "export-25": [
+            Mistake(
+                "zip stops at the shorter",
+                first_difference_with(pairs="zip"),
+                "a line the file lacks",
+            ),
+            Mistake("lines from 0", first_difference_with(start=0), "Count lines from 1"),
+            Mistake(
+                "a missing file read",
+                first_difference_with(read="path.read_text()"),
+                "FileNotFound",
+            ),
+        ],
+        "export-40": [
+            Mistake(
+                "one shared memory",
+                "memory_replies = [1, 2, 3, 4]\ncookie_replies = [1, 2, 3, 4]",
+                "each worker has its own dictionary",
+            ),
+            Mistake(
+                "no memory between requests",
+                "memory_replies = [1, 1, 1, 1]\ncookie_replies = [1, 2, 3, 4]",
+                "each worker has its own dictionary",
+            ),
+            Mistake(
+                "a cookie per worker",
+                "memory_replies = [1, 1, 2, 2]\ncookie_replies = [1, 1, 2, 2]",
+                "the count travels with the conversation",
+            ),
+        ],
+    },
+}
+CLEAN_UP = {"go-live-listen-solution": "stop_listening()"}  # a wrong listener stays subscribed
+
+
+def tags(cell) -> list[str]:
+    return cell.metadata.get("tags", [])
+
+
+def with_wrong_tries(notebook, mistakes: dict[str, list[Mistake]]) -> list[tuple[int, Mistake]]:
+    """Insert each wrong answer and a copy of its check before the solution; (cell, mistake)."""
+    cells, tries = [], []
+    for number, cell in enumerate(notebook.cells):
+        if SOLUTION_TAG in tags(cell) and cell.id in mistakes:
+            check = notebook.cells[number + 1]
+            for mistake in mistakes[cell.id]:
+                cells.append(nbformat.v4.new_code_cell(mistake.code))
+                tries.append((len(cells), mistake))
+                cells.append(nbformat.v4.new_code_cell(check.source, metadata=check.metadata))
+                if cell.id in CLEAN_UP:
+                    cells.append(nbformat.v4.new_code_cell(CLEAN_UP[cell.id]))
+        cells.append(cell)
+    notebook.cells = cells
+    return tries
+
+
+def test_every_exercise_has_at_least_two_wrong_answers():
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        for cell in cells:
+            if SOLUTION_TAG in tags(cell):
+                assert len(MISTAKES.get(path.stem, {}).get(cell.id, [])) >= 2, (path.name, cell.id)
+
+
+@pytest.mark.parametrize("name", sorted(MISTAKES))
+def test_the_checks_fail_on_wrong_answers_with_a_sentence_naming_the_mistake(name, monkeypatch):
+    monkeypatch.setenv("SMSKIT_OFFLINE", "1")
+    notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    own_checks = {cell.id for cell in notebook.cells if CHECK_TAG in tags(cell)}
+    tries = with_wrong_tries(notebook, MISTAKES[name])
+    execute_allowing_errors(notebook, NOTEBOOKS, timeout=120)
+    missed = []
+    for number, mistake in tries:
+        errors = [o for o in notebook.cells[number].outputs if o.output_type == "error"]
+        if not errors:
+            missed.append(f"{mistake.what}: the check passed")
+        elif errors[0].ename != "CheckFailed" or mistake.said not in errors[0].evalue:
+            missed.append(f"{mistake.what}: {errors[0].ename}: {errors[0].evalue}")
+    assert not missed, "\n".join(missed)
+    failing = [
+        (cell.id, output.evalue)
+        for cell in notebook.cells
+        if cell.id in own_checks
+        for output in cell.outputs
+        if output.output_type == "error"
+    ]
+    assert not failing, f"the solutions failed after the wrong tries: {failing}"

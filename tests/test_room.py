@@ -1,0 +1,153 @@
+"""Room mode without a browser: cards from events, privacy by default, the rehearsal's phones.
+
+The Room is fed by a real server's events (real HTTP on loopback, the quickstart's handler);
+the widgets are real ipywidgets with inert comms, read through their values.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from quickstart.sms.sms_conversation import create_app
+from smskit import LocalTwilio, serve
+from smskit.countdown import LocalTwilioJars, WallClock
+from smskit.live import go_local
+from smskit.rehearsal import BODIES, Rehearsal, phone_number, plan, planned
+from smskit.room import Room, RoomOptions, open_room, qr_svg
+from smskit.settings import Settings
+from tests.fakes.stand_ins import LIVE_SETTINGS, NUMBER, TWILIO_TOKEN
+
+pytest_plugins = ["tests.fakes.fixtures"]  # the stand-in ngrok agent and Twilio API
+
+GEORGE, OURS = "+14158675309", "+15005550006"
+
+
+@pytest.fixture
+def server():
+    with serve(
+        create_app({"SECRET_KEY": "k", "TWILIO_AUTH_TOKEN": "room-token"}), "room-test"
+    ) as s:
+        yield s
+
+
+@pytest.fixture
+def room(server):
+    room = Room(server, number=OURS, expiry=WallClock(), status="local only: testing")
+    yield room
+    room.close()
+
+
+def wait_for(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {condition.__doc__}"
+        time.sleep(0.01)
+
+
+def test_cards_are_newest_first_masked_and_quiet_until_the_instructor_says(server, room):
+    phone = LocalTwilio(server.url + "/sms", auth_token="room-token")
+    for sender, body in [(GEORGE, "first secret"), ("+14158675310", "second secret")]:
+        phone.text(sender, OURS, body)
+    phone.text(GEORGE, OURS, "STOP")
+    LocalTwilio(server.url + "/sms").text("+14155550000", OURS, "unsigned")  # refused: 403
+    room.render()
+    cards = room.cards.value
+    assert [int(n) for n in re.findall(r"data-count='(\d+)'", cards)] == [2, 1]
+    assert cards.index("+1 415 ••• 5309") < cards.index("+1 415 ••• 5310")
+    assert "8675309" not in cards and "secret" not in cards and "unsigned" not in cards
+    assert "opted out (STOP)" in cards
+    assert room.totals_label.value.count("2 conversations, 3 messages, 1 opted out") == 1
+    assert "1 request refused" in room.totals_label.value
+    room.show_numbers.value = room.show_bodies.value = True  # the instructor's toggles
+    assert GEORGE in room.cards.value and "second secret" in room.cards.value
+    room.close()
+    assert room.cards.comm is None and room.show_numbers.comm is None  # closed, nothing leaks
+
+
+def test_the_number_is_in_large_type_and_a_qr_code_of_its_sms_link(room):
+    assert "+1 500-555-0006" in room.root.children[1].value
+    assert qr_svg(OURS) in room.root.children[1].value
+    assert qr_svg(OURS) != qr_svg("+15005550007") and qr_svg(OURS).startswith("<svg")
+
+
+def test_the_plan_gives_every_phone_a_turn_first_and_is_the_same_for_a_seed():
+    first = list(plan(5, 20, seed=3))
+    assert sorted(phone for phone, _ in first[:5]) == [0, 1, 2, 3, 4]
+    assert first == list(plan(5, 20, seed=3))
+    assert sum(planned(5, 20, seed=3)[0].values()) == 20
+    assert len({phone_number(i)[-4:] for i in range(500)}) == 500  # masked, still told apart
+
+
+def test_a_phone_that_stopped_starts_again_with_its_next_message():
+    sent = list(plan(20, 2000, seed=0))
+    stops = [i for i, (_, body) in enumerate(sent) if body == "STOP"]
+    assert 20 < len(stops) < 100  # about one in STOP_EVERY
+    for i in stops:
+        phone = sent[i][0]
+        following = next((body for p, body in sent[i + 1 :] if p == phone), "START")
+        assert following == "START"
+
+
+def test_a_rehearsal_delivers_what_it_planned_through_the_local_twilio(server, room):
+    rehearsal = Rehearsal(
+        server.url + "/sms", OURS, phones=6, rate=200, messages=30, auth_token="room-token", seed=0
+    )
+    room.model.expiry = LocalTwilioJars(rehearsal.twilio)
+    rehearsal.start()
+    wait_for(lambda: rehearsal.finished)
+    assert (rehearsal.delivered, rehearsal.failed) == (30, 0)
+    counts, opted_out = planned(6, 30, seed=0)
+    rows = room.model.rows()
+    assert {row.sender: row.count for row in rows} == dict(counts)
+    assert {row.sender for row in rows if row.opted_out} == opted_out != set()
+    assert {row.clock for row in rows} == {"local Twilio"}
+    assert "30 delivered, 0 failed" in rehearsal.summary()
+    assert {row.message for row in rows} <= {*BODIES, "STOP", "START"}
+
+
+def test_a_rehearsal_refuses_nonsense():
+    with pytest.raises(ValueError, match="at least one phone"):
+        Rehearsal("http://127.0.0.1:9/sms", OURS, phones=0, rate=1)
+
+
+def test_options_reach_the_kernel_through_the_environment_and_back():
+    options = RoomOptions(simulate=50, rate=20.0, messages=150, seed=7, trace="/tmp/x.jsonl")
+    assert RoomOptions.from_environment(options.environment()) == options
+    assert RoomOptions.from_environment({}) == RoomOptions()
+
+
+def test_without_credentials_the_room_says_in_one_line_what_is_missing():
+    room = open_room(RoomOptions(), settings=Settings())
+    try:
+        room.render()
+        status = room.status_label.value
+        assert "No NGROK_AUTHTOKEN" in status and "--simulate" in status
+        assert status.count("\n") == 0
+        assert "No number yet" in room.root.children[1].value and room.number is None
+    finally:
+        room.close()
+        room.server.stop()
+
+
+def test_with_credentials_the_room_goes_live_and_counts_only_signed_requests(agent, twilio_api):
+    """The real pyngrok and twilio clients, against the local stand-ins for ngrok and Twilio."""
+    agent("ok")
+    original = twilio_api.record["sms_url"]
+    room = open_room(RoomOptions(), settings=LIVE_SETTINGS, http_client=twilio_api.client())
+    try:
+        assert twilio_api.record["sms_url"].endswith("/sms") and room.number == NUMBER
+        assert f"{NUMBER} points here" in room.status
+        url = room.server.url + "/sms"
+        assert LocalTwilio(url, auth_token=TWILIO_TOKEN).text(GEORGE, room.number, "hi").ok
+        LocalTwilio(url).text("+14155550000", room.number, "unsigned")
+        assert room.model.totals().text() == "1 conversation, 1 message, 1 request refused"
+        room.render()
+        assert TWILIO_TOKEN not in room.root.children[2].value
+    finally:
+        room.close()
+        go_local(room.server)
+        room.server.stop()
+    assert twilio_api.record["sms_url"] == original

@@ -1,0 +1,125 @@
+"""`python3 kit.py room --simulate 50` served by the real Voilà, read by real Chromium.
+
+The rehearsal's plan is seeded, so the test knows how many messages each simulated phone
+sent; the page must show one card per phone with exactly that count, no phone number in
+full and no message body until the instructor shows them. Debian's chromium (on PATH) runs
+through the Python playwright package; no browser is downloaded. Offline: no credentials.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from smskit.numbers import mask_number
+from smskit.processes import free_port
+from smskit.rehearsal import BODIES, phone_number, planned
+from tests.test_browser import ARTIFACTS, CHROMIUM, LONG, chromium_page
+
+playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
+
+ROOT = Path(__file__).resolve().parent.parent
+PHONES, MESSAGES, SEED, RATE = 50, 150, 5, 25  # seed 5: four phones end opted out
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)"),
+]
+
+
+def start_room(tmp_path: Path, *options: str) -> tuple[subprocess.Popen, int, Path]:
+    """`python3 kit.py room --no-browser ...options` on a free port, offline; waits for it."""
+    port, log = free_port(), tmp_path / "room.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "NGROK_"))}
+    env |= {"JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "SMSKIT_OFFLINE": "1"}
+    command = [sys.executable, str(ROOT / "kit.py"), "room", "--no-browser", f"--port={port}"]
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [*command, *options], cwd=tmp_path, env=env, stdout=output,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    deadline = time.monotonic() + 90
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"kit.py room exited ({process.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process, port, log
+        except OSError:
+            assert time.monotonic() < deadline, f"the room never listened:\n{log.read_text()}"
+            time.sleep(0.25)
+
+
+def stop_room(process: subprocess.Popen) -> None:
+    """Stop kit.py room, Voilà and its kernel (one process group)."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture
+def room_page(tmp_path):
+    """A Chromium page on `kit.py room --simulate 50`, once its rehearsal has finished."""
+    process, port, log = start_room(
+        tmp_path, f"--simulate={PHONES}", f"--rate={RATE}", f"--messages={MESSAGES}",
+        f"--seed={SEED}",
+    )  # fmt: skip
+    try:
+        with chromium_page(1600, 1000) as page:
+            try:
+                yield page, port
+            except Exception:
+                page.screenshot(path=ARTIFACTS / "room-failure.png", full_page=True)
+                raise
+    finally:
+        stop_room(process)
+        print(log.read_text()[-2000:])
+
+
+def test_the_rehearsed_room_shows_each_phones_count_and_hides_who_and_what(room_page):
+    page, port = room_page
+    expect = playwright.expect
+    expect.set_options(timeout=LONG)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(f"http://127.0.0.1:{port}/")
+    status = page.locator(".room-status")
+    expect(status).to_contain_text(f"finished, {MESSAGES} delivered, 0 failed")
+    counts, opted_out = planned(PHONES, MESSAGES, SEED)
+    expect(page.locator(".room-totals")).to_have_text(
+        f"{PHONES} conversations, {MESSAGES} messages, {len(opted_out)} opted out"
+    )
+    expect(page.locator(".room-card")).to_have_count(PHONES)
+    shown = dict(
+        zip(
+            page.locator(".room-card .room-who").all_inner_texts(),
+            map(int, page.locator(".room-card .room-count").all_inner_texts()),
+            strict=True,
+        )
+    )
+    assert shown == {mask_number(number): count for number, count in counts.items()}
+    stopped = page.locator(".room-card:has(.room-optout) .room-who").all_inner_texts()
+    assert sorted(stopped) == sorted(mask_number(number) for number in opted_out)
+
+    text = page.inner_text("body")
+    digits = re.sub(r"\D", "", text)
+    numbers = [phone_number(i) for i in range(PHONES)]
+    assert not [n for n in numbers if n[1:] in digits or n[2:] in digits], "a number in full"
+    assert not [body for body in BODIES if body in text], "a message body by default"
+    page.screenshot(path=ARTIFACTS / "room.png", full_page=True)
+
+    page.get_by_role("button", name="Show messages").click()  # the instructor's toggle
+    expect(page.locator(".room-body").first).to_be_visible()
+    assert any(body in page.inner_text("body") for body in BODIES)

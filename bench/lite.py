@@ -1,4 +1,4 @@
-"""9. The browser edition: site size, build time cold and warm, kernel start and Run All per lesson.
+"""10. The browser edition: site size, build time cold and warm, kernel start, Run All per lesson.
 
 Cold: an empty output folder with pip's and npm's own caches turned off, so every wheel and
 Pyodide come from the registries (what a fresh clone pays). Warm: the downloads cached, the site

@@ -26,7 +26,7 @@ from .common import ROOT, Spread, interleaved, percentile, ratios
 log = logging.getLogger(__name__)
 
 OURS = "+15005550006"
-KEY = "bench key"
+KEY = "bench key, 32 characters or more as the quickstart requires"
 PACE = 0.1  # seconds between paced messages
 SETTLE = 0.25  # seconds of quiet before each arm (more than the panel's render interval)
 RESULT_MARK = "BENCH-PANEL-RESULT "
@@ -101,12 +101,12 @@ def preload(feed, conversations: int) -> None:
 
 def measure(conversations: int = 10_000, rounds: int = 5, burst: int = 200, paced: int = 30):
     """Run the panel benchmark in this process (meant to be a kernel); returns plain data."""
-    from quickstart.sms.sms_conversation import create_app, name_for
+    from quickstart.sms.sms_conversation import name_for, production_app
     from smskit import LocalTwilio, serve
     from smskit.panel import ConversationPanel
 
-    app = create_app({"SECRET_KEY": KEY, "TWILIO_AUTH_TOKEN": None})
-    bare_app = create_app({"SECRET_KEY": KEY, "TWILIO_AUTH_TOKEN": None})
+    app = production_app({"SECRET_KEY": KEY, "TWILIO_AUTH_TOKEN": None})
+    bare_app = production_app({"SECRET_KEY": KEY, "TWILIO_AUTH_TOKEN": None})
     with serve(app, name="bench-panel") as server, serve(bare_app, name="bench-bare") as bare:
         stopwatch = Stopwatch(None, conversations)
         unsubscribe = server.events.subscribe(stopwatch.on_event)  # before the panel's own

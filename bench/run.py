@@ -7,7 +7,8 @@
 in-kernel server, 4 the live panel with 10,000 conversations, 5 the lessons under nbval,
 6 the panel's memory for 100,000 refused requests, 7 the room with 500 phones in Chromium,
 8 a fresh clone's `kit.py lab` until JupyterLab answers, with uv and with pip,
-9 the browser edition (site size, build, kernel start and Run All in Chromium).
+9 attacks on loopback (the quickstart and the in-kernel server, before issue 10 and now),
+10 the browser edition (site size, build, kernel start and Run All in Chromium).
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ PARTS = {
     6: ("refusals", "bench.refusals"),
     7: ("room", "bench.room_latency"),
     8: ("setup", "bench.setup"),
-    9: ("lite", "bench.lite"),
+    9: ("attacks", "bench.attacks"),
+    10: ("lite", "bench.lite"),
 }
 RESULTS = ROOT / "bench" / "RESULTS.md"
 
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     output = options.output or (RESULTS if not options.only else None)
     learner_environment = dict(os.environ)
     # Importing the quickstart without a key would keep a generated one in instance/.
-    os.environ.setdefault("FLASK_SECRET_KEY", "bench key")
+    os.environ.setdefault("FLASK_SECRET_KEY", "bench key, 32 characters or more as required")
     from bench.report import SECTIONS, Verdict
 
     started, when = time.monotonic(), datetime.now(UTC)

@@ -39,7 +39,7 @@ from .common import (
 )
 
 SENDER, OURS = "+14158675309", "+15005550006"
-KEY = "bench key"
+KEY = "bench key, 32 characters or more as the quickstart requires"
 APPS = {
     "floor": "bench.apps:floor",
     "quickstart": "quickstart.sms.sms_conversation:app",

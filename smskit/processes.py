@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import atexit
+import shutil
 import socket
 import subprocess
 import sys
@@ -77,3 +78,15 @@ def stop_server(process: subprocess.Popen, seconds: float = 10) -> None:
     log = _logs.pop(process.pid, None)
     if log is not None:
         log.close()
+
+
+def redis_command(port: int, folder: str) -> list[str] | None:
+    """Debian's redis-server on 127.0.0.1:port, its files in folder, nothing saved to disk.
+
+    None when redis-server is not installed (Debian: apt-get install redis-server).
+    """
+    binary = shutil.which("redis-server")
+    if binary is None:
+        return None
+    return [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", folder,
+            "--save", "", "--appendonly", "no"]  # fmt: skip

@@ -243,12 +243,12 @@ def open_room(
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     os.environ.setdefault("FLASK_SECRET_KEY", secrets.token_hex(32))  # one key per room
-    from quickstart.sms.sms_conversation import create_app
+    from quickstart.sms.sms_conversation import production_app  # as deployed: limits, proxies
 
     hidden = tuple(v for name in SECRETS if (v := getattr(settings, name)))
     if options.simulate:
         token = secrets.token_hex(16)  # the rehearsal signs, so unsigned requests are refused
-        app = create_app({"TWILIO_AUTH_TOKEN": token})
+        app = production_app({"TWILIO_AUTH_TOKEN": token})
         server = serve(app, name="room")
         number = settings.twilio_phone_number or REHEARSAL_NUMBER
         rehearsal = Rehearsal(
@@ -259,7 +259,7 @@ def open_room(
         hidden += (token,)
     else:
         # Signatures are checked before the tunnel opens: only Twilio's requests make cards.
-        server = serve(create_app({"TWILIO_AUTH_TOKEN": settings.twilio_auth_token}), "room")
+        server = serve(production_app({"TWILIO_AUTH_TOKEN": settings.twilio_auth_token}), "room")
         live = go_live(server, settings=settings, http_client=http_client)
         number = live.phone_number if live.number_points_here else None
         rehearsal, expiry, status = None, WallClock(), str(live)

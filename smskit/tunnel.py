@@ -16,6 +16,8 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,6 +37,7 @@ REQUEST_TIMEOUT = 3.0  # seconds for each call to the agent's local API
 
 _open: dict[int, ngrok.NgrokTunnel] = {}
 _lock = threading.Lock()
+_environment_lock = threading.Lock()
 
 # ngrok's own log lines go to pyngrok's loggers: keep them off a cell's stderr.
 logging.getLogger("pyngrok").addHandler(logging.NullHandler())
@@ -72,17 +75,41 @@ logging.getLogger("pyngrok.process.ngrok").addFilter(_redact)
 
 
 def agent_config(settings: Settings) -> PyngrokConfig:
-    """pyngrok's settings for our agent: its default paths, our token and time limits."""
+    """pyngrok's settings for our agent: its default paths and time limits, and no token.
+
+    Given a token, pyngrok passes it as `--authtoken` on the agent's command line, where `ps`
+    shows it to every user; the agent reads it from its environment instead (see _agent_token).
+    """
     from pyngrok import conf
 
     default = conf.get_default()
     return conf.PyngrokConfig(
         ngrok_path=default.ngrok_path,
         config_path=default.config_path,
-        auth_token=settings.ngrok_authtoken,
+        auth_token=None,
         startup_timeout=int(START_TIMEOUT) - 1,  # pyngrok gives up first, with ngrok's words
         request_timeout=REQUEST_TIMEOUT,
     )
+
+
+@contextmanager
+def _agent_token(token: str) -> Iterator[None]:
+    """NGROK_AUTHTOKEN in this process's environment while pyngrok starts the agent, then put back.
+
+    The agent inherits it and reads it as its authtoken (ngrok's own Docker image is run with
+    `-e NGROK_AUTHTOKEN=...`: https://ngrok.com/download/docker); a process's environment is
+    readable only by its user (/proc/PID/environ is 0400), unlike its arguments.
+    """
+    with _environment_lock:
+        before = os.environ.get("NGROK_AUTHTOKEN")
+        os.environ["NGROK_AUTHTOKEN"] = token
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop("NGROK_AUTHTOKEN", None)
+            else:
+                os.environ["NGROK_AUTHTOKEN"] = before
 
 
 def name_for(port: int) -> str:
@@ -245,13 +272,13 @@ def _connect(port: int, config: PyngrokConfig, settings: Settings) -> ngrok.Ngro
     """Start the agent if needed and open the tunnel, within START_TIMEOUT, or kill the agent."""
     from pyngrok import ngrok
 
-    outcome = _within(
-        START_TIMEOUT,
-        lambda: ngrok.connect(
-            f"http://127.0.0.1:{port}", name=name_for(port), pyngrok_config=config
-        ),
-        f"ngrok-connect-{port}",
-    )
+    def connect() -> ngrok.NgrokTunnel:
+        with _agent_token(settings.ngrok_authtoken):
+            return ngrok.connect(
+                f"http://127.0.0.1:{port}", name=name_for(port), pyngrok_config=config
+            )
+
+    outcome = _within(START_TIMEOUT, connect, f"ngrok-connect-{port}")
     if not outcome:
         _kill_starting_agent(config)
         raise TunnelUnavailable(

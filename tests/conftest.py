@@ -13,9 +13,9 @@ if os.environ.get("SMSKIT_LIVE_TESTS") != "1":
     os.environ["SMSKIT_OFFLINE"] = "1"
 # Importing the quickstart builds its module-level app: give it a key so that the import
 # writes no key file into the repository (tests that need no key remove it themselves).
-os.environ.setdefault("FLASK_SECRET_KEY", "test suite key")
+os.environ.setdefault("FLASK_SECRET_KEY", "test suite key, 32 characters or more")
 
-from quickstart.sms.sms_conversation import create_app  # noqa: E402
+from quickstart.sms.sms_conversation import production_app  # noqa: E402
 from smskit import LocalTwilio, SimulatedClock  # noqa: E402
 from smskit.processes import start_server, stop_server  # noqa: E402
 
@@ -25,14 +25,18 @@ TOKEN = "12345"  # a test auth token, not a real one
 OUR_NUMBER = "+15005550006"  # Twilio's magic test number
 
 
+KEY = "test key, 32 characters or more as required"
+
+
 @pytest.fixture
 def app():
-    return create_app({"SECRET_KEY": "test key", "TWILIO_AUTH_TOKEN": None, "TESTING": True})
+    """The quickstart as deployed (production_app), without a token."""
+    return production_app({"SECRET_KEY": KEY, "TWILIO_AUTH_TOKEN": None, "TESTING": True})
 
 
 @pytest.fixture
 def signed_app():
-    return create_app({"SECRET_KEY": "test key", "TWILIO_AUTH_TOKEN": TOKEN, "TESTING": True})
+    return production_app({"SECRET_KEY": KEY, "TWILIO_AUTH_TOKEN": TOKEN, "TESTING": True})
 
 
 @pytest.fixture
@@ -49,6 +53,19 @@ def clock():
 def twilio(app, clock):
     """The local Twilio calling the app in-process."""
     return LocalTwilio(app, clock=clock)
+
+
+def status_of(port: int, raw: bytes, seconds: float = 30) -> str:
+    """Send raw bytes to 127.0.0.1:port; the status line of the answer ("" if none)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=seconds) as conn:
+        conn.sendall(raw)
+        answer = b""
+        while b"\r\n" not in answer:
+            data = conn.recv(4096)
+            if not data:
+                break
+            answer += data
+    return answer.split(b"\r\n")[0].decode()
 
 
 def execute_allowing_errors(notebook, folder: Path, timeout: int = 60) -> None:

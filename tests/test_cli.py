@@ -45,7 +45,11 @@ def flask_run(run_server, tmp_path):
 
     def start(**env):
         port = free_port()
-        environment = {**os.environ, "FLASK_SECRET_KEY": "cli test", **env}
+        environment = {
+            **os.environ,
+            "FLASK_SECRET_KEY": "cli test key of 32 characters or more",
+            **env,
+        }
         flask = [PYTHON, "-m", "flask", "--app", str(QUICKSTART), "run", "--port", str(port)]
         run_server(flask, port, env=environment, cwd=tmp_path)
         return f"http://127.0.0.1:{port}/sms"

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 def test_it_runs_from_the_repository_root_by_module_path(run_server):
     port = free_port()
-    environment = {**os.environ, "FLASK_SECRET_KEY": "gunicorn test"}
+    environment = {**os.environ, "FLASK_SECRET_KEY": "gunicorn test key of 32 characters or more"}
     run_server(
         gunicorn_command("quickstart.sms.sms_conversation:app", port),
         port,

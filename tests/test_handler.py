@@ -1,8 +1,5 @@
 """The counter webhook: the seed's behaviour, kept, and its bad-input answers."""
 
-import importlib
-import stat
-import sys
 import time
 import xml.etree.ElementTree as ElementTree
 
@@ -128,7 +125,12 @@ def test_a_cookie_older_than_four_hours_is_refused_by_the_server_too(app, client
     assert message_text(response).endswith(f" {count} times")
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# No per-example deadline: this checks the XML, and a busy two-core machine is slow, not wrong.
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(to=st.text(max_size=60), body=st.text(max_size=300))
 def test_any_text_gives_well_formed_twiml(client, to, body):
     response = client.post("/sms", data={"From": "+14158675309", "To": to, "Body": body})
@@ -142,22 +144,3 @@ def test_e164_and_name_for():
     assert e164("+44 20 7183 8750") == "+442071838750"
     assert name_for("415-867-5311") == "Virgil"
     assert name_for("+15551234567") == "Monkey"
-
-
-def test_a_generated_key_is_kept_private_and_shared(quickstart_copy, monkeypatch, caplog):
-    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
-    monkeypatch.syspath_prepend(str(quickstart_copy.parent))
-    monkeypatch.delitem(sys.modules, "sms_conversation", raising=False)
-    module = importlib.import_module("sms_conversation")
-    again = module.create_app()  # a restart, or a second worker
-    key_file = quickstart_copy.parent / "instance" / "secret_key"
-    assert module.app.config["SECRET_KEY"] == again.config["SECRET_KEY"] == key_file.read_text()
-    assert len(key_file.read_text()) == 64
-    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    assert "FLASK_SECRET_KEY is not set" in caplog.text
-    monkeypatch.delitem(sys.modules, "sms_conversation")
-
-
-def test_flask_secret_key_from_the_environment_wins(monkeypatch):
-    monkeypatch.setenv("FLASK_SECRET_KEY", "from the environment")
-    assert create_app().config["SECRET_KEY"] == "from the environment"

@@ -182,3 +182,16 @@ def test_live_tunnel_round_trip():
     finally:
         close_all()
     assert tunnels() == {}
+
+
+def test_the_token_is_on_no_command_line_only_in_the_agents_environment(agent):
+    log = agent("ok")
+    port = free_port()
+    before = os.environ.get("NGROK_AUTHTOKEN")
+    open_tunnel(port, SETTINGS)
+    arguments = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert NGROK_TOKEN not in arguments
+    [start] = starts(log)
+    assert start["authtoken"] is True and start["on_command_line"] is False  # it got the token
+    assert os.environ.get("NGROK_AUTHTOKEN") == before  # not left in the kernel's environment
+    close_tunnel(port)

@@ -160,8 +160,9 @@ def handler_for(agent: Agent) -> type[BaseHTTPRequestHandler]:
 
 def start(mode: str, args: list[str], agent: Agent) -> int:
     """`ngrok start --none --log stdout [--config P] [--authtoken T] ...`"""
-    token = args[args.index("--authtoken") + 1] if "--authtoken" in args else None
-    agent.record(event="start", mode=mode, authtoken=token is not None)
+    given = args[args.index("--authtoken") + 1] if "--authtoken" in args else None
+    token = given or os.environ.get("NGROK_AUTHTOKEN")  # as ngrok reads it
+    agent.record(event="start", mode=mode, authtoken=token is not None, on_command_line=bool(given))
     if mode == "hang":
         while True:
             time.sleep(3600)

@@ -50,7 +50,7 @@ BROWSER_MARKERS = {
 }
 # Dependencies the site does not ship: desktop only, or brought by the Pyodide kernel itself.
 NOT_SHIPPED = {
-    *("pyngrok", "jupyterlab", "voila", "segno", "filelock"),  # tunnels, the room, the CLI
+    *("pyngrok", "jupyterlab", "voila", "segno", "filelock", "redis"),  # needs a desktop
     *("ipykernel", "widgetsnbextension", "jupyterlab-widgets"),  # the kernel's own
 }
 # The parts of the npm package a browser needs (no source maps, type stubs or demo pages).

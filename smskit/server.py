@@ -37,6 +37,7 @@ SOCKET_TIMEOUT = 10.0
 # Requests handled at once (threads); connections still sending their head wait in the gate and
 # hold no thread, so slow clients cannot take them all (the lessons' requests take milliseconds).
 MAX_WORKERS = 32
+WORKER_THREAD_PREFIX = "smskit-server-worker"
 MAX_WAITING = 2048  # connections waiting for their head; beyond, the oldest is closed
 MAX_HEAD_BYTES = 64 * 1024  # werkzeug answers a longer request line or header itself (414/431)
 BACKLOG = 1024
@@ -97,7 +98,7 @@ class KernelWSGIServer(ThreadedWSGIServer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._pool = ThreadPoolExecutor(MAX_WORKERS, thread_name_prefix="smskit-server-worker")
+        self._pool = ThreadPoolExecutor(MAX_WORKERS, thread_name_prefix=WORKER_THREAD_PREFIX)
         self._gate = HeadGate(
             lambda sock, address, head: self._pool.submit(self._handle, sock, address, head),
             seconds=SOCKET_TIMEOUT,

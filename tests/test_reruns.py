@@ -15,6 +15,7 @@ from ipywidgets.widgets import widget as widget_registry
 from smskit import LocalTwilio, serve, servers
 from smskit.live import go_live, go_local
 from smskit.panel import ConversationPanel, panels
+from smskit.server import MAX_WORKERS, WORKER_THREAD_PREFIX
 from tests.conftest import OUR_NUMBER, port_is_free
 from tests.fakes.stand_ins import LIVE_SETTINGS, agents, created, starts
 from tests.figures import record
@@ -25,7 +26,14 @@ GEORGE = "+14158675309"
 
 
 def resources() -> dict[str, int]:
-    """Threads, open file descriptors and, among them, sockets of this process now."""
+    """Threads, open file descriptors and, among them, sockets of this process now.
+
+    A running server's request workers are counted apart: its pool starts one whenever a request
+    arrives before the last worker has marked itself idle (so under load, more of them), keeps
+    them to MAX_WORKERS and ends them when the server stops. They are bounded, not leaked.
+    """
+    workers = [t for t in threading.enumerate() if t.name.startswith(WORKER_THREAD_PREFIX)]
+    assert len(workers) <= MAX_WORKERS * len(servers()), f"{len(workers)} request workers"
     targets = []
     for fd in os.listdir("/proc/self/fd"):
         try:
@@ -33,7 +41,7 @@ def resources() -> dict[str, int]:
         except FileNotFoundError:  # the descriptor listdir itself used, closed since
             pass
     return {
-        "threads": threading.active_count(),
+        "threads": threading.active_count() - len(workers),
         "fds": len(targets),
         "sockets": sum(target.startswith("socket:") for target in targets),
     }

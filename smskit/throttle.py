@@ -5,6 +5,10 @@ loop. The loop renders then, or once the interval since the last render has pass
 burst of ten thousand messages costs a few renders. It also renders every `tick` seconds
 unpoked, so countdowns move. (threading.Timer would start a thread per poke; no widget
 library offers a throttle that runs outside the front end.)
+
+In the browser edition Python has no threads: there the loop renders at once on every poke,
+on the caller's thread (events arrive in-process, one at a time), and countdowns move on the
+next message instead of every tick.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+
+from .edition import IN_BROWSER
 
 log = logging.getLogger(__name__)
 
@@ -24,12 +30,25 @@ class RenderLoop:
         self.render, self.interval, self.tick = render, interval, tick
         self._wake = threading.Event()
         self._closed = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
+        self.name = name
+        self._thread = None
+        if not IN_BROWSER:
+            self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+            self._thread.start()
 
     def poke(self) -> None:
-        """Ask for a render soon (any thread; costs an Event.set)."""
+        """Ask for a render soon (any thread; costs an Event.set), or now where threads are not."""
+        if self._thread is None:
+            if not self._closed.is_set():
+                self._render()
+            return
         self._wake.set()
+
+    def _render(self) -> None:
+        try:
+            self.render()
+        except Exception:
+            log.exception("%s could not render", self.name)
 
     def _run(self) -> None:
         last = 0.0
@@ -41,20 +60,20 @@ class RenderLoop:
             if woken and pause > 0:  # rendered a moment ago: let more messages gather first
                 self._closed.wait(pause)
             self._wake.clear()
-            try:
-                self.render()
-            except Exception:
-                log.exception("%s could not render", self._thread.name)
+            self._render()
             if woken:  # a tick does not delay the next message's render
                 last = time.monotonic()
 
     @property
     def alive(self) -> bool:
+        """Whether the loop still renders (its thread runs, or, threadless, it is not closed)."""
+        if self._thread is None:
+            return not self._closed.is_set()
         return self._thread.is_alive()
 
     def close(self) -> None:
         """End the thread (waits for a render in progress, unless called from the loop)."""
         self._closed.set()
         self._wake.set()
-        if self._thread is not threading.current_thread():
+        if self._thread not in (None, threading.current_thread()):
             self._thread.join(timeout=5)

@@ -126,7 +126,7 @@ def open_tunnel(port: int, settings: Settings | None = None) -> Tunnel:
     config = agent_config(settings)
     with _lock:
         if not _agent_running(config.ngrok_path):
-            _open.clear()  # the agent is gone, and its tunnels with it
+            _forget_dead_agent(config.ngrok_path)
         found = _running_tunnel(port, config)
         if found is None:
             _install(config)
@@ -200,6 +200,21 @@ def _agent_running(ngrok_path: str) -> bool:
     except ChildProcessError:  # already reaped: gone
         return False
     return exited is None
+
+
+def _forget_dead_agent(ngrok_path: str) -> None:
+    """Forget an agent that is gone: its tunnels, and pyngrok's record of it.
+
+    pyngrok decides whether to start an agent with Popen.poll(), which calls a dead agent
+    running while pyngrok's log monitor holds Popen's lock; it would then reuse the dead one
+    ("local API did not answer"). Without the record it starts a new one.
+    """
+    from pyngrok import process
+
+    _open.clear()
+    dead = process._current_processes.pop(ngrok_path, None)
+    if dead is not None:
+        dead.stop_monitor_thread()
 
 
 def _running_tunnel(port: int, config: PyngrokConfig) -> ngrok.NgrokTunnel | None:

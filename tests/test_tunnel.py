@@ -76,7 +76,7 @@ def test_a_dead_agent_is_seen_dead_even_while_pyngrok_polls_it(agent):
     """pyngrok's log monitor polls the agent in a loop. While it holds Popen's wait lock,
     Popen.poll() answers "running", which made a dead agent look alive on a busy machine (the
     restart test above failed that way under load). Holding the lock here makes that moment."""
-    agent("ok")
+    log = agent("ok")
     open_tunnel(free_port(), SETTINGS)
     running = process._current_processes[conf.get_default().ngrok_path].proc
     with running._waitpid_lock:  # as if pyngrok's monitor thread were polling right now
@@ -86,6 +86,8 @@ def test_a_dead_agent_is_seen_dead_even_while_pyngrok_polls_it(agent):
             assert time.monotonic() < deadline, "the killed agent did not exit"
             time.sleep(0.01)
         assert tunnels() == {}
+        again = open_tunnel(free_port(), SETTINGS)  # pyngrok's own check calls it running now
+    assert again.public_url.startswith("https://") and len(starts(log)) == 2
 
 
 @pytest.mark.parametrize(

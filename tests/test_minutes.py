@@ -12,7 +12,9 @@ import pytest
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 STATED = re.compile(r"\*\*Time to learn:\*\* about (\d+) minutes(?:, and (\d+) more)?")
-ROUTE_ROW = re.compile(r"^\| \*?\*?\[?(\d\d) [^|]*\|[^|]*\| (\d+)(?:, and (\d+) to go live)? \|", re.M)
+ROUTE_ROW = re.compile(
+    r"^\| \*?\*?\[?(\d\d) [^|]*\|[^|]*\| (\d+)(?:, and (\d+) to go live)? \|", re.M
+)
 
 
 def estimate(notebook) -> float:

@@ -1,4 +1,4 @@
-"""6. Setup: a fresh clone's `python3 kit.py lab` until JupyterLab answers, with uv and with pip.
+"""8. Setup: a fresh clone's `python3 kit.py lab` until JupyterLab answers, with uv and with pip.
 
 Each run clones the committed kit into a new folder and starts `kit.py lab` there with empty
 package caches (uv's and pip's own, so every package comes from the index as on a new machine),

@@ -221,12 +221,8 @@ def test_a_conversation_id_counts_only_for_its_own_pair(redis_url, store):
     assert "3 times" in post(app, cookie=cookie).text  # George's conversation is untouched
 
 
-def test_redis_stopping_mid_run_gives_503_in_one_line(tmp_path):
-    port = free_port()
-    command = redis_command(port, str(tmp_path))
-    if command is None:
-        pytest.skip(MISSING)
-    process = start_server(command, port)
+def test_redis_stopping_mid_run_gives_503_in_one_line(own_redis):
+    process, port = own_redis
     app = production_app({"SECRET_KEY": KEY, "REDIS_URL": f"redis://127.0.0.1:{port}/0"})
     stop_server(process)
     answer = app.test_client().post("/sms", data={"From": GEORGE, "To": OUR_NUMBER})

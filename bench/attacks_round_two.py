@@ -193,7 +193,7 @@ def redis_rows(result: AttackResult, modules: dict, url: str, process) -> None:
         before_bytes = store.info("memory")["used_memory"]
         statuses = {post(app, MessageSid="SM" + "a" * 60_000 + str(n)).status_code
                     for n in range(1000)}  # fmt: skip
-        grown = (store.info("memory")["used_memory"] - before_bytes) / 2**20
+        grown = max(0, store.info("memory")["used_memory"] - before_bytes) / 2**20
         result.add("1,000 unsigned requests, 60 KB MessageSid", arm,
                    f"{sorted(statuses)}; {store.dbsize()} keys, +{grown:.1f} MiB in Redis",
                    **{"r2 junk MiB": grown})  # fmt: skip

@@ -8,14 +8,23 @@ import os
 import re
 import signal
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 
+import psutil
 import pytest
 import redis
 
 from quickstart.sms.sms_conversation import SettingsError, production_app
 from smskit import LocalTwilio
-from smskit.processes import free_port, gunicorn_command, redis_command, start_server, stop_server
+from smskit.processes import (
+    free_port,
+    gunicorn_command,
+    output_of,
+    redis_command,
+    start_server,
+    stop_server,
+)
 from smskit.race import race_outcome
 from tests.conftest import OUR_NUMBER, PYTHON, ROOT, TOKEN
 
@@ -240,3 +249,28 @@ def test_without_redis_url_redis_is_never_imported(quickstart_copy):
         timeout=60,
     )
     assert done.stdout.strip() == "False", done.stderr
+
+
+@pytest.mark.slow
+def test_a_worker_restarting_while_redis_is_frozen_leaves_gunicorn_listening(own_redis, run_server):
+    """gunicorn restarts a worker (after a timeout, a crash, max_requests) while Redis is away:
+    before, the new worker failed to boot and gunicorn's master shut down for good."""
+    process, port = own_redis
+    web = free_port()
+    environment = os.environ | {"FLASK_SECRET_KEY": KEY, "REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+    command = gunicorn_command("quickstart.sms.sms_conversation:app", web, workers=2)
+    gunicorn = run_server(command, web, env=environment, cwd=ROOT)
+    os.kill(process.pid, signal.SIGSTOP)
+    workers = psutil.Process(gunicorn.pid).children()
+    for worker in workers:
+        worker.kill()  # as gunicorn's timeout does; the master boots new ones, Redis frozen
+    psutil.wait_procs(workers, timeout=10)
+    booting = time.monotonic()  # each new worker waits 5 s for Redis, then says so
+    while gunicorn.poll() is None and time.monotonic() - booting < 60:
+        if output_of(gunicorn).count("answering 503 until it answers") >= 2:
+            break
+        time.sleep(0.1)
+    os.kill(process.pid, signal.SIGCONT)
+    twilio = LocalTwilio(f"http://127.0.0.1:{web}/sms")
+    assert gunicorn.poll() is None, "gunicorn's master shut down"
+    assert twilio.text(GEORGE, OUR_NUMBER, "back?").reply.endswith("1 times")

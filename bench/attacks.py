@@ -9,6 +9,13 @@ Each attack runs against the code before issue 10 and the code now, side by side
   3,000 connections opened and closed at once, then 1,000 slow clients, each followed by one
   normal request (time to its answer), and the threads and open files left afterwards.
 
+The second round (issue 21) compares the code before it (BEFORE_21) with the code now, one row per
+finding: slow clients against the production command (gunicorn -w 2 as the README ran it, and
+the Procfile's web line), the ngrok token exported in the shell, slow bodies in the in-kernel
+server (its gate handing a connection on at its head, as before), Redis stalled, fed junk ids,
+given another pair's cookie, a wrong URL or a frozen start, chunked bodies over the limit, another
+host's signature, and what the racing test can tell apart.
+
 Every load is bounded in count and time and goes to 127.0.0.1 only.
 """
 
@@ -63,17 +70,17 @@ class AttackResult:
 
 
 def raw_request(
-    port: int, head: bytes, body_size: int = 0, chunk: bytes = b""
+    port: int, head: bytes, body_size: int = 0, chunk: bytes = b"", patience: float = PATIENCE
 ) -> tuple[str, float]:
     """Send head, then body_size bytes of chunk (stopping early once answered); (status line, s)."""
     started = time.monotonic()
-    with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as conn:
+    with socket.create_connection(("127.0.0.1", port), timeout=patience) as conn:
         conn.sendall(head)
         conn.setblocking(False)
         selector = selectors.DefaultSelector()
         selector.register(conn, selectors.EVENT_READ | selectors.EVENT_WRITE)
         sent, answer = 0, b""
-        deadline = started + PATIENCE
+        deadline = started + patience
         while time.monotonic() < deadline and b"\r\n" not in answer:
             for _, events in selector.select(1.0):
                 if events & selectors.EVENT_READ:
@@ -153,11 +160,11 @@ def serving(server: str, folder: Path, env: dict[str, str]):
         stop_server(process)
 
 
-def quickstart_arms(workspace: Path) -> dict[str, Path]:
-    """The quickstart before issue 10 (from git) and now, each alone in a folder."""
+def quickstart_arms(workspace: Path, baseline: str = BASELINE) -> dict[str, Path]:
+    """The quickstart at baseline (from git) and now, each alone in a folder."""
     arms = {}
     before = subprocess.run(
-        ["git", "show", f"{BASELINE}:quickstart/sms/sms_conversation.py"],
+        ["git", "show", f"{baseline}:quickstart/sms/sms_conversation.py"],
         cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     for arm, text in (
@@ -291,14 +298,21 @@ def attack_in_kernel(result: AttackResult) -> None:
         stop(arm, server)
 
 
-def run(parts: tuple[str, ...] = ("quickstart", "in-kernel")) -> AttackResult:
+PARTS = ("quickstart", "in-kernel", "round two")
+
+
+def run(parts: tuple[str, ...] = PARTS) -> AttackResult:
+    from .attacks_round_two import attack_round_two
+
     result = AttackResult()
     if "quickstart" in parts:
         attack_quickstart(result)
     if "in-kernel" in parts:
         attack_in_kernel(result)
+    if "round two" in parts:
+        attack_round_two(result)
     return result
 
 
 if __name__ == "__main__":
-    run(tuple(sys.argv[1:]) or ("quickstart", "in-kernel"))
+    run(tuple(sys.argv[1:]) or PARTS)

@@ -325,7 +325,9 @@ def attacks_section(r: AttackResult) -> tuple[list[str], Verdict]:
     seconds, growth = r.worst("big seconds"), r.worst("big MiB")
     burst, leftover = r.worst("burst"), r.worst("leftover")
     slow = max(r.worst("slow"), r.worst("idle"))
+    slow_clients, slow_bodies = r.worst("r2 slow"), r.worst("r2 bodies")
     met = seconds < 1 and growth < 20 and burst <= 2 and slow <= 2 and leftover <= 0
+    met = met and slow_clients < 1 and slow_bodies < 1
     lines = [
         "## 9. Attacks on loopback, before issue 10 and now",
         "",
@@ -338,7 +340,10 @@ def attacks_section(r: AttackResult) -> tuple[list[str], Verdict]:
         "",
         "Targets (now): the 500 MB POST answered in under 1 s with under 20 MiB of growth, a "
         "request answered within 2 s after a burst of 3,000 connections, beside 1,000 slow "
-        "clients and beside 3,000 idle ones, threads and open files back to baseline: "
+        "clients and beside 3,000 idle ones, threads and open files back to baseline; and (the "
+        "second round, issue 21, whose *before* is the code before it) a signed message answered "
+        "within 1 s beside 50 and 500 slow clients of each kind against the production command, "
+        "and beside 40 slow bodies in the in-kernel server: "
         f"{'met' if met else '**missed**'}.",
     ]
     figure = f"500 MB: {seconds:.2f} s, +{growth:.0f} MiB; burst {burst:.2f} s; slow {slow:.2f} s"

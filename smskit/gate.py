@@ -1,11 +1,12 @@
-"""Wait for each connection's request head in one thread, then hand the connection on.
+"""Wait for each connection's whole request in one thread, then hand the connection on.
 
 A server that gives every accepted connection its own thread lets 1,000 slow or idle clients hold
 1,000 threads, and a bounded pool of threads lets them hold all of it, so a real request waits.
 The gate instead keeps a waiting connection as a socket in a selector: one thread reads whatever
-arrives, and only a connection whose request head is complete (or too long to wait for) is
-handed on, with the bytes read so far. A connection that takes longer than its deadline to send
-its head is closed; when too many are waiting, the oldest is closed.
+arrives, and only a connection whose request is complete (head and body, or too long to wait for)
+is handed on, with the bytes read so far. A connection that takes longer than its deadline to send
+its head is closed; one whose body is not in within the same time from its head's arrival (one
+total deadline, however it trickles) is answered 408; when too many wait, the oldest is closed.
 
 No library fits: the standard library's and werkzeug's servers give each connection its thread at
 accept, and waitress (which buffers like this) would replace the werkzeug server whose wire
@@ -15,6 +16,7 @@ format the lessons show.
 from __future__ import annotations
 
 import logging
+import re
 import selectors
 import socket
 import threading
@@ -33,12 +35,47 @@ class Waiting:
 
     address: tuple
     deadline: float
-    head: bytearray = field(default_factory=bytearray)
+    head: bytearray = field(default_factory=bytearray)  # what arrived: the head, then the body
+    has_head: bool = False
+
+
+HEAD_END = re.compile(rb"\r?\n\r?\n")
+CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r?$")
+CHUNKED = re.compile(rb"(?im)^transfer-encoding:.*chunked")
+TIMED_OUT = b"HTTP/1.0 408 Request Timeout\r\nContent-Type: text/plain\r\nConnection: close\r\n"
 
 
 def head_is_complete(head: bytes) -> bool:
     """Whether the request line and headers have ended (a blank line, CRLF or bare LF)."""
-    return b"\r\n\r\n" in head or b"\n\n" in head
+    return HEAD_END.search(head) is not None
+
+
+def chunks_ended(body: bytes) -> bool:
+    """Whether a chunked body has ended (its zero-size chunk), or is malformed (no use waiting)."""
+    at = 0
+    while (line_end := body.find(b"\n", at)) >= 0:
+        try:
+            size = int(body[at:line_end].split(b";")[0].strip(), 16)
+        except ValueError:
+            return True  # malformed: the server answers 400
+        if size == 0:
+            rest = body[line_end + 1 :]
+            return rest.startswith((b"\r\n", b"\n")) or HEAD_END.search(rest) is not None
+        at = line_end + 1 + size + 2  # the chunk's data and its CRLF
+    return False
+
+
+def request_is_complete(received: bytes, max_body: int) -> bool:
+    """Whether the head and the whole body are in (or the body is over max_body: answer 413)."""
+    end = HEAD_END.search(received)
+    head, body = received[: end.start()], received[end.end() :]
+    if len(body) > max_body:
+        return True
+    declared = CONTENT_LENGTH.search(head)
+    if CHUNKED.search(head):
+        return chunks_ended(body)
+    wanted = int(declared.group(1)) if declared else 0
+    return wanted > max_body or len(body) >= wanted  # over the limit: 413 from the head alone
 
 
 class HeadGate:
@@ -47,9 +84,17 @@ class HeadGate:
     dispatch runs in the gate's thread and must not block (submit to a pool).
     """
 
-    def __init__(self, dispatch: Dispatch, *, seconds: float, max_waiting: int, max_head: int):
+    def __init__(
+        self,
+        dispatch: Dispatch,
+        *,
+        seconds: float,
+        max_waiting: int,
+        max_head: int,
+        max_body: int,
+    ):
         self._dispatch, self._seconds = dispatch, seconds
-        self._max_waiting, self._max_head = max_waiting, max_head
+        self._max_waiting, self._max_head, self._max_body = max_waiting, max_head, max_body
         self._selector = selectors.DefaultSelector()
         self._waiting: dict[socket.socket, Waiting] = {}
         self._arrivals: list[tuple[socket.socket, tuple]] = []
@@ -133,7 +178,14 @@ class HeadGate:
             self._drop(sock)
             return
         waiting.head += data
-        if head_is_complete(waiting.head) or len(waiting.head) >= self._max_head:
+        if not waiting.has_head and head_is_complete(waiting.head):
+            waiting.has_head = True
+            waiting.deadline = time.monotonic() + self._seconds  # the body's, from the head
+        if waiting.has_head:
+            ready = request_is_complete(waiting.head, self._max_body)
+        else:
+            ready = len(waiting.head) >= self._max_head
+        if ready:
             self._selector.unregister(sock)
             del self._waiting[sock]
             sock.setblocking(True)
@@ -142,6 +194,12 @@ class HeadGate:
     def _expire(self) -> None:
         now = time.monotonic()
         for sock in [sock for sock, waiting in self._waiting.items() if waiting.deadline < now]:
+            if self._waiting[sock].has_head:
+                reason = f"Request Timeout: the body did not arrive within {self._seconds:g} s.\n"
+                try:
+                    sock.send(TIMED_OUT + f"Content-Length: {len(reason)}\r\n\r\n{reason}".encode())
+                except OSError:
+                    pass
             self._drop(sock)
 
     def _drop(self, sock: socket.socket) -> None:

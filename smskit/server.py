@@ -104,6 +104,7 @@ class KernelWSGIServer(ThreadedWSGIServer):
             seconds=SOCKET_TIMEOUT,
             max_waiting=MAX_WAITING,
             max_head=MAX_HEAD_BYTES,
+            max_body=MAX_BODY_BYTES,
         )
 
     def process_request(self, request, client_address):

@@ -12,6 +12,8 @@ few seconds in TunnelUnavailable, whose message is one sentence saying what to d
 from __future__ import annotations
 
 import atexit
+import contextlib
+import io
 import logging
 import os
 import sys
@@ -28,6 +30,7 @@ from .settings import LOCAL_ONLY, Settings, load_settings, scrub
 if TYPE_CHECKING:
     from pyngrok import ngrok
     from pyngrok.conf import PyngrokConfig
+    from pyngrok.process import NgrokProcess
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,7 @@ INSTALL_TIMEOUT = 60.0  # seconds to download the agent on first use (fails at o
 REQUEST_TIMEOUT = 3.0  # seconds for each call to the agent's local API
 
 _open: dict[int, ngrok.NgrokTunnel] = {}
+_agent: NgrokProcess | None = None  # the agent pyngrok started for us, as pyngrok returned it
 _lock = threading.Lock()
 _environment_lock = threading.Lock()
 
@@ -79,17 +83,20 @@ def agent_config(settings: Settings) -> PyngrokConfig:
 
     Given a token, pyngrok passes it as `--authtoken` on the agent's command line, where `ps`
     shows it to every user; the agent reads it from its environment instead (see _agent_token).
+    PyngrokConfig falls back to an exported NGROK_AUTHTOKEN (and NGROK_API_KEY) when given
+    None, so both are cleared after it is made.
     """
     from pyngrok import conf
 
     default = conf.get_default()
-    return conf.PyngrokConfig(
+    config = conf.PyngrokConfig(
         ngrok_path=default.ngrok_path,
         config_path=default.config_path,
-        auth_token=None,
         startup_timeout=int(START_TIMEOUT) - 1,  # pyngrok gives up first, with ngrok's words
         request_timeout=REQUEST_TIMEOUT,
     )
+    config.auth_token = config.api_key = None
+    return config
 
 
 @contextmanager
@@ -125,8 +132,8 @@ def open_tunnel(port: int, settings: Settings | None = None) -> Tunnel:
     _redact.secrets.add(settings.ngrok_authtoken)
     config = agent_config(settings)
     with _lock:
-        if not _agent_running(config.ngrok_path):
-            _forget_dead_agent(config.ngrok_path)
+        if not _agent_running():
+            _forget_dead_agent(config)
         found = _running_tunnel(port, config)
         if found is None:
             _install(config)
@@ -135,6 +142,7 @@ def open_tunnel(port: int, settings: Settings | None = None) -> Tunnel:
         else:
             log.info("Tunnel %s -> 127.0.0.1:%s reused", found.public_url, port)
         _open[port] = found
+        _remember_agent(config)
         return Tunnel(found.public_url, port)
 
 
@@ -172,49 +180,51 @@ def tunnels() -> dict[int, Tunnel]:
     """The tunnels open now, by local port (no network)."""
     if not _open:  # also keeps pyngrok unimported until a tunnel is opened
         return {}
-    from pyngrok import conf
-
     with _lock:
-        if not _agent_running(conf.get_default().ngrok_path):
+        if not _agent_running():
             _open.clear()
         return {port: Tunnel(found.public_url, port) for port, found in _open.items()}
 
 
-def _agent_running(ngrok_path: str) -> bool:
-    """Whether the agent pyngrok started from ngrok_path is alive.
+def _remember_agent(config: PyngrokConfig) -> None:
+    """Keep pyngrok's record of the running agent (it has just answered, so this starts none)."""
+    from pyngrok import ngrok
+
+    global _agent
+    _agent = ngrok.get_ngrok_process(config)
+
+
+def _agent_running() -> bool:
+    """Whether the agent pyngrok started for us is alive.
 
     pyngrok's is_process_running asks Popen.poll(), which answers "running" whenever another
     thread (pyngrok's own log monitor polls in a loop) is polling the same process at that
     moment; on a busy machine a dead agent then looked alive. waitid with WNOWAIT asks the
     kernel without taking Popen's lock and without reaping the agent.
     """
-    from pyngrok import process
-
-    agent = process._current_processes.get(ngrok_path)
-    if agent is None or agent.proc.returncode is not None:
+    if _agent is None or _agent.proc.returncode is not None:
         return False
     if not hasattr(os, "waitid"):  # Windows (no such lock there) and macOS before Python 3.13
-        return agent.proc.poll() is None
+        return _agent.proc.poll() is None
     try:
-        exited = os.waitid(os.P_PID, agent.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        exited = os.waitid(os.P_PID, _agent.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
     except ChildProcessError:  # already reaped: gone
         return False
     return exited is None
 
 
-def _forget_dead_agent(ngrok_path: str) -> None:
+def _forget_dead_agent(config: PyngrokConfig) -> None:
     """Forget an agent that is gone: its tunnels, and pyngrok's record of it.
 
     pyngrok decides whether to start an agent with Popen.poll(), which calls a dead agent
     running while pyngrok's log monitor holds Popen's lock; it would then reuse the dead one
-    ("local API did not answer"). Without the record it starts a new one.
+    ("local API did not answer"). ngrok.kill reaps it and drops the record, so a new one starts.
     """
-    from pyngrok import process
-
+    global _agent
     _open.clear()
-    dead = process._current_processes.pop(ngrok_path, None)
-    if dead is not None:
-        dead.stop_monitor_thread()
+    if _agent is not None:
+        _agent.stop_monitor_thread()
+        _stop_agent(config)
 
 
 def _running_tunnel(port: int, config: PyngrokConfig) -> ngrok.NgrokTunnel | None:
@@ -222,7 +232,7 @@ def _running_tunnel(port: int, config: PyngrokConfig) -> ngrok.NgrokTunnel | Non
     from pyngrok import ngrok
     from pyngrok.exception import PyngrokError
 
-    if not _agent_running(config.ngrok_path):
+    if not _agent_running():
         return None
     try:
         listed = ngrok.get_tunnels(config)
@@ -258,11 +268,10 @@ def _install(config: PyngrokConfig) -> None:
     if os.path.exists(config.ngrok_path) and os.path.exists(config_path):
         return
     # pyngrok prints "Downloading ngrok ..." on stdout, which offline would come before the kit's
-    # one sentence; pyngrok 9 has no public switch for it, so the kit turns its flag off.
-    from pyngrok import installer
-
-    installer._print_progress_enabled = False
-    outcome = _within(INSTALL_TIMEOUT, lambda: ngrok.install_ngrok(config), "ngrok-install")
+    # one sentence, and has no public switch for it: its progress goes to a buffer instead, for
+    # as long as this cell waits (a download still running after that prints on).
+    with contextlib.redirect_stdout(io.StringIO()):
+        outcome = _within(INSTALL_TIMEOUT, lambda: ngrok.install_ngrok(config), "ngrok-install")
     problem = outcome.get("error")
     if not outcome:
         raise TunnelUnavailable(
@@ -309,23 +318,28 @@ def _connect(port: int, config: PyngrokConfig, settings: Settings) -> ngrok.Ngro
 
 
 def _kill_starting_agent(config: PyngrokConfig) -> None:
-    """Kill an agent that hangs while starting; pyngrok's start loop then ends on its own."""
-    from pyngrok import process
+    """Kill an agent that hangs while starting; pyngrok's start loop then ends on its own.
 
-    # pyngrok registers the process before waiting for its first line; kill it from here,
-    # since pyngrok's own kill_process waits for the lock its start loop holds.
-    starting = process._current_processes.get(config.ngrok_path)
-    if starting is not None and starting.proc.poll() is None:
-        starting.proc.kill()
-        starting.proc.wait(REQUEST_TIMEOUT)
+    pyngrok waits for the agent's first line holding the lock its own kill needs, and returns the
+    process only once it has started; so the hung agent is found among this process's children
+    by its command line (psutil: the portable way to list them), and killed from here.
+    """
+    import psutil
+
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error):
+            arguments = child.cmdline()
+            if "start" in arguments and "--none" in arguments and config.config_path in arguments:
+                child.kill()
     _stop_agent(config)
 
 
 def _stop_agent(config: PyngrokConfig) -> None:
     """Stop the agent and close the pipe pyngrok reads its log from (pyngrok leaves it open)."""
-    from pyngrok import ngrok, process
+    from pyngrok import ngrok
 
-    agent = process._current_processes.get(config.ngrok_path)
+    global _agent
+    agent, _agent = _agent, None
     ngrok.kill(config)
     if agent is not None and agent.proc.stdout is not None:
         agent.proc.stdout.close()

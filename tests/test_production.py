@@ -292,3 +292,43 @@ def test_an_oversized_form_is_413_also_when_the_panel_watches(live):
         server.events.subscribe(events.append)
         assert status_of(server.port, head + body).split()[1] == "413"
     assert [event.status for event in events] == [413]
+
+
+def chunked(body: bytes) -> bytes:
+    """A form POST with body sent in one chunk."""
+    return (
+        b"POST /sms HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded"
+        b"\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        + f"{len(body):x}\r\n".encode()
+        + body
+        + b"\r\n0\r\n\r\n"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("server", ["gunicorn", "gunicorn gevent", "flask run"])
+def test_a_chunked_body_over_the_limit_gets_413_not_a_count(server, run_server, quickstart_copy):
+    port = free_port()
+    folder = str(quickstart_copy.parent)
+    gunicorn = [PYTHON, "-m", "gunicorn", "--chdir", folder, "--bind", f"127.0.0.1:{port}"]
+    commands = {
+        "gunicorn": [*gunicorn, "sms_conversation:app"],
+        "gunicorn gevent": [*gunicorn, "--worker-class", "gevent", "sms_conversation:app"],
+        "flask run": [PYTHON, "-m", "flask", "--app", "sms_conversation", "run",
+                      "--port", str(port)],
+    }  # fmt: skip
+    environment = os.environ | {"FLASK_SECRET_KEY": KEY}  # unsigned: the count would show
+    run_server(commands[server], port, env=environment, cwd=folder)
+    form = f"From={GEORGE}&To={OUR_NUMBER}&Body=".encode()
+    assert " 413 " in status_of(port, chunked(form + b"x" * MAX_BODY_BYTES)) + " "
+    assert " 200 " in status_of(port, chunked(form + b"hi")) + " "  # within the limit: counted
+
+
+def test_only_the_trusted_hosts_are_accepted_and_signatures_checked_against_them(monkeypatch):
+    monkeypatch.setenv("FLASK_TRUSTED_HOSTS", "abc123.ngrok.app")
+    app = production_app({"SECRET_KEY": KEY, "TWILIO_AUTH_TOKEN": TOKEN})
+    answers = {  # both signed by the same account, forwarded by the loopback proxy
+        host: signed_post(app, "127.0.0.1", f"https://{host}/sms", host).status_code
+        for host in ["abc123.ngrok.app", "other.ngrok.app"]
+    }
+    assert answers == {"abc123.ngrok.app": 200, "other.ngrok.app": 400}

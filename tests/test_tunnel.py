@@ -13,7 +13,7 @@ import time
 
 import psutil
 import pytest
-from pyngrok import conf, installer, process
+from pyngrok import conf, installer, ngrok, process
 
 from smskit import tunnel
 from smskit.processes import free_port
@@ -78,15 +78,16 @@ def test_a_dead_agent_is_seen_dead_even_while_pyngrok_polls_it(agent):
     restart test above failed that way under load). Holding the lock here makes that moment."""
     log = agent("ok")
     open_tunnel(free_port(), SETTINGS)
-    running = process._current_processes[conf.get_default().ngrok_path].proc
+    running = ngrok.get_ngrok_process(conf.get_default()).proc
     with running._waitpid_lock:  # as if pyngrok's monitor thread were polling right now
         running.kill()
         deadline = time.monotonic() + 10
         while psutil.Process(running.pid).status() != psutil.STATUS_ZOMBIE:
             assert time.monotonic() < deadline, "the killed agent did not exit"
             time.sleep(0.01)
-        assert tunnels() == {}
-        again = open_tunnel(free_port(), SETTINGS)  # pyngrok's own check calls it running now
+        assert process.is_process_running(running.args[0])  # pyngrok's own check: "running"
+        assert tunnels() == {}  # the kit's: gone
+    again = open_tunnel(free_port(), SETTINGS)
     assert again.public_url.startswith("https://") and len(starts(log)) == 2
 
 
@@ -186,14 +187,37 @@ def test_live_tunnel_round_trip():
     assert tunnels() == {}
 
 
-def test_the_token_is_on_no_command_line_only_in_the_agents_environment(agent):
+def settings_from_code(tmp_path, monkeypatch):
+    return SETTINGS
+
+
+def settings_from_dotenv(tmp_path, monkeypatch):
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"NGROK_AUTHTOKEN={NGROK_TOKEN}\n")
+    return load_settings({}, env_file)
+
+
+def settings_from_exported_variable(tmp_path, monkeypatch):
+    """ngrok's own documented way; pyngrok's PyngrokConfig falls back to it."""
+    monkeypatch.setenv("NGROK_AUTHTOKEN", NGROK_TOKEN)
+    monkeypatch.delenv("SMSKIT_OFFLINE", raising=False)  # the suite's guard against real .env
+    return load_settings(env_file=tmp_path / "no.env")
+
+
+@pytest.mark.parametrize(
+    "given", [settings_from_code, settings_from_dotenv, settings_from_exported_variable]
+)
+def test_the_token_is_on_no_command_line_only_in_the_agents_environment(
+    agent, tmp_path, monkeypatch, given
+):
     log = agent("ok")
     port = free_port()
+    settings = given(tmp_path, monkeypatch)
     before = os.environ.get("NGROK_AUTHTOKEN")
-    open_tunnel(port, SETTINGS)
+    open_tunnel(port, settings)
     arguments = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert NGROK_TOKEN not in arguments
-    [start] = starts(log)
+    [start] = starts(log)  # the stand-in records the argv it was started with
     assert start["authtoken"] is True and start["on_command_line"] is False  # it got the token
     assert os.environ.get("NGROK_AUTHTOKEN") == before  # not left in the kernel's environment
     close_tunnel(port)

@@ -115,14 +115,18 @@ def create_app(test_config=None, count=count_message):
     return app
 
 
-# Production: limits, the kept key, trusted proxies (notebook 05).
+# Production: limits, the kept key, trusted proxies and hosts (notebook 05).
 import errno
+import hashlib
 import ipaddress
 import secrets
 import tempfile
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Request, after_this_request
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -135,30 +139,26 @@ MAX_HEADER_BYTES = 16 * 1024  # Twilio's headers and one 4 KB cookie, four times
 
 
 class WebhookRequest(Request):
-    """A request whose form is read within the limits above; a broken body is a 400."""
+    """A request held to werkzeug's limits: a declared body over them is 413 before reading."""
 
     max_content_length = MAX_BODY_BYTES
-    max_form_parts = MAX_FORM_FIELDS
+    max_form_memory_size = MAX_BODY_BYTES
+    max_form_parts = MAX_FORM_FIELDS  # werkzeug counts multipart parts; read_form counts the rest
 
-    def _load_form_data(self):
-        try:
-            self._read_form_within_limits()
-        except HTTPException:
-            empty = self.parameter_storage_class()
-            self.__dict__.update(form=empty, files=empty)  # later reads (logs, events): empty
-            raise
 
-    def _read_form_within_limits(self):
-        try:
-            body = self.get_data(cache=True)  # at most MAX_BODY_BYTES, else 413 unread
-        except HTTPException:
-            raise
-        except Exception:  # a broken body: werkzeug raises OSError, gunicorn ParseException
-            raise BadRequest("the request body could not be read.") from None
-        urlencoded = self.mimetype == "application/x-www-form-urlencoded"
-        if urlencoded and body.count(b"&") >= MAX_FORM_FIELDS:  # werkzeug counts multipart only
+def read_form():
+    """Read the body and form first: 413 over the limits however framed, 400 if unreadable."""
+    try:
+        body = request.get_data(cache=True)  # chunked: werkzeug stops at max_content_length
+        if request.content_length is None and len(body) >= MAX_BODY_BYTES:
+            raise RequestEntityTooLarge(f"over {MAX_BODY_BYTES - 1} bytes of chunked body.")
+        if sum(1 for _ in request.form.items(multi=True)) > MAX_FORM_FIELDS:
             raise RequestEntityTooLarge(f"more than {MAX_FORM_FIELDS} form fields.")
-        super()._load_form_data()
+    except Exception as error:  # a broken body: werkzeug raises OSError, gunicorn ParseException
+        request.form = request.files = ImmutableMultiDict()  # later reads (logs, events): empty
+        if isinstance(error, HTTPException):
+            raise
+        raise BadRequest("the request body could not be read.") from None
 
 
 def refuse_large_headers(wsgi_app):
@@ -250,11 +250,12 @@ def forwarded_only_from(networks, wsgi_app):
 
 
 def production_app(test_config=None):
-    """create_app, ready for the internet: limits, a checked key, trusted proxies only."""
+    """create_app, ready for the internet: limits, a checked key, trusted proxies and hosts."""
     redis_url = (test_config or {}).get("REDIS_URL", os.environ.get("REDIS_URL"))
     conversations = RedisConversations(redis_url) if redis_url else None  # section 7
     app = create_app(test_config, count=conversations.count if conversations else count_message)
     app.request_class = WebhookRequest
+    app.before_request_funcs.setdefault(None, []).insert(0, read_form)  # before the signature
     key = app.config.get("SECRET_KEY")
     app.config["SECRET_KEY"] = (
         secret_key_for(Path(app.instance_path))
@@ -264,16 +265,25 @@ def production_app(test_config=None):
     if not app.config.get("TWILIO_AUTH_TOKEN"):
         app.config["TWILIO_AUTH_TOKEN"] = None
         log.warning("TWILIO_AUTH_TOKEN is not set: requests are NOT checked for signatures.")
-    if conversations:
-        app.register_error_handler(conversations.unavailable, conversations.refuse)
+    hosts = os.environ.get("FLASK_TRUSTED_HOSTS", "")
+    if app.config["TRUSTED_HOSTS"] is None and hosts.strip():  # Flask answers others with 400
+        app.config["TRUSTED_HOSTS"] = [host.strip() for host in hosts.split(",") if host.strip()]
+    for unavailable in conversations.unavailable if conversations else ():
+        app.register_error_handler(unavailable, conversations.refuse)
     proxies = trusted_networks(os.environ.get("FLASK_TRUSTED_PROXIES") or LOOPBACK)
     app.wsgi_app = refuse_large_headers(forwarded_only_from(proxies, app.wsgi_app))
     return app
 
 
 # Run inside Redis, atomically: KEYS[1] is the conversation's count, KEYS[2..] mark this delivery
-# (its idempotency token, its MessageSid); ARGV[1] is the time to live in seconds.
+# (its idempotency token, its MessageSid); ARGV[1] is the time to live in seconds, ARGV[2] the
+# moment (Unix ms) the app stops waiting: a script that runs later (Redis was stalled, the texter
+# already refused with 503) counts nothing, judged by Redis's own clock.
 COUNT_ONCE = """
+local now = redis.call('TIME')
+if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > tonumber(ARGV[2]) then
+    return -1
+end
 for i = 2, #KEYS do
     local counted = redis.call('GET', KEYS[i])
     if counted then return tonumber(counted) end
@@ -284,6 +294,37 @@ for i = 2, #KEYS do redis.call('SET', KEYS[i], count, 'EX', ARGV[1]) end
 return count
 """
 CONVERSATION_ID = re.compile("[0-9a-f]{32}")
+# What may reach a key name: Twilio's message SIDs (SM or MM, then 32 hex digits), and an
+# idempotency token of at most 64 URL-safe characters (Twilio documents no format for it).
+DELIVERY_IDS = {
+    "MessageSid": re.compile("(SM|MM)[0-9a-f]{32}"),
+    "I-Twilio-Idempotency-Token": re.compile("[A-Za-z0-9._:-]{1,64}"),
+}
+REDIS_TIMEOUT = 5  # seconds to wait for Redis; the script skips a count that comes later
+MARGIN = 1  # seconds kept for the reply to arrive before the app gives up
+
+
+class Unavailable(RuntimeError):
+    """Redis did not count this delivery in time; the app answers 503."""
+
+
+def redis_server(url):
+    """REDIS_URL without its password, to name the server in logs and errors."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port or 6379}{parts.path}"
+
+
+def redis_said(error):
+    """What Redis answered, or why it did not, in a few words."""
+    import redis
+
+    if isinstance(error, Unavailable):
+        return "it answered too late, so nothing was counted"
+    if isinstance(error, redis.AuthenticationError):  # a ConnectionError, yet Redis answered
+        return f"it refused the password ({error})"
+    if isinstance(error, (redis.ConnectionError, redis.TimeoutError)):
+        return f"no answer ({error})"
+    return f"it answered {error}"
 
 
 class RedisConversations:
@@ -300,45 +341,66 @@ class RedisConversations:
             import redis  # only with REDIS_URL: without it the quickstart needs flask + twilio
         except ImportError:
             raise SettingsError("REDIS_URL is set, redis-py is not: pip install redis.") from None
-        self.store = redis.Redis.from_url(url, socket_timeout=5)
         try:
-            self.store.ping()
-        except redis.RedisError as error:
+            self.server = redis_server(url)
+            self.store = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT)
+        except ValueError as error:
             raise SettingsError(
-                f"Redis at REDIS_URL did not answer ({type(error).__name__}): "
-                "start it, or correct REDIS_URL."
+                f"REDIS_URL is not a Redis URL ({error}): write it as "
+                "redis://:password@host:6379/0."
             ) from None
-        self.unavailable = redis.RedisError
+        self.unavailable = (redis.RedisError, Unavailable)
         self.count_once = self.store.register_script(COUNT_ONCE)
         self.lifetime = int(CONVERSATION_LIFETIME.total_seconds())
-        log.info("Conversations are kept in Redis; the cookie holds only their id")
+        try:
+            self.store.ping()
+        except redis.AuthenticationError as error:
+            raise SettingsError(
+                f"Redis at {self.server} refused: {redis_said(error)}; correct REDIS_URL."
+            ) from None
+        except (redis.ConnectionError, redis.TimeoutError) as error:  # maybe a blip: not fatal
+            log.warning("Redis at %s: %s; answering 503 until it answers.",
+                        self.server, redis_said(error))  # fmt: skip
+        except (redis.RedisError, ValueError, OverflowError) as error:  # it said no: fix it
+            raise SettingsError(
+                f"Redis at {self.server} refused: {redis_said(error)}; correct REDIS_URL."
+            ) from None
+        log.info("Conversations are kept in Redis at %s; the cookie holds only their id",
+                 self.server)  # fmt: skip
 
     def count(self):
         """Add this delivery to its conversation, once however often Twilio retries it."""
+        sender, to = request.values.get("From"), request.values.get("To")
+        given = {
+            "I-Twilio-Idempotency-Token": request.headers.get("I-Twilio-Idempotency-Token"),
+            "MessageSid": request.values.get("MessageSid"),
+        }
+        delivery = []
+        for name, value in given.items():
+            if value and not DELIVERY_IDS[name].fullmatch(value):
+                raise BadRequest(f"{name} is not in Twilio's format.")
+            if value:
+                delivery.append(f"delivery:{name}:{value}")
         conversation = request.cookies.get(self.cookie, "")
         if not CONVERSATION_ID.fullmatch(conversation):
             conversation = secrets.token_hex(16)  # a new conversation
-        delivery = [
-            f"delivery:{kind}:{value}"
-            for kind, value in [
-                ("token", request.headers.get("I-Twilio-Idempotency-Token")),
-                ("sid", request.values.get("MessageSid")),
-            ]
-            if value
-        ]
-        keys = [f"conversation:{conversation}", *delivery]
-        count = self.count_once(keys=keys, args=[self.lifetime])
+        pair = hashlib.sha256(f"{e164(sender)} {e164(to)}".encode()).hexdigest()[:32]
+        keys = [f"conversation:{conversation}:{pair}", *delivery]  # another pair: a new count
+        deadline = int((time.time() + REDIS_TIMEOUT - MARGIN) * 1000)
+        count = int(self.count_once(keys=keys, args=[self.lifetime, deadline]))
+        if count < 0:
+            raise Unavailable()
 
         @after_this_request
         def keep_id(response):
             response.set_cookie(self.cookie, conversation, max_age=self.lifetime, httponly=True)
             return response
 
-        return int(count)
+        return count
 
     def refuse(self, error):
-        """Redis stopped answering: 503 in one line (Twilio reports it as error 11200)."""
-        log.warning("Redis did not answer: %s", type(error).__name__)
+        """Redis did not count this delivery: 503 in one line (Twilio reports error 11200)."""
+        log.warning("Redis at %s: %s.", self.server, redis_said(error))
         return refusal(503, "Service unavailable: the conversation store did not answer.")
 
 

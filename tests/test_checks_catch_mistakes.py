@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import nbformat
 import pytest
 
+from smskit.events import EventFeed, MessageEvent
 from smskit.learner import CHECK_TAG, SOLUTION_TAG
 from tests.conftest import ROOT, execute_allowing_errors
 
@@ -364,3 +365,19 @@ def test_the_checks_fail_on_wrong_answers_with_a_sentence_naming_the_mistake(nam
         if output.output_type == "error"
     ]
     assert not failing, f"the solutions failed after the wrong tries: {failing}"
+
+
+def test_a_listener_defined_again_in_a_notebook_replaces_its_older_self():
+    """A learner's wrong on_message, subscribed before, must not go on hearing messages."""
+    feed, heard, space = EventFeed(), [], {"__name__": "__main__"}
+    source = "def on_message(event):\n    heard.append(({n}, event.body))"
+    space["heard"] = heard
+    exec(source.format(n=1), space)
+    feed.subscribe(space["on_message"])
+    first = space["on_message"]
+    exec(source.format(n=2), space)
+    feed.subscribe(space["on_message"])
+    feed.subscribe(heard.append)  # not a notebook's function: added beside, never replaced
+    feed.publish(MessageEvent("+14158675309", "+15005550006", "hi", {}, (), 200, "/sms"))
+    assert heard[0] == (2, "hi") and len(heard) == 2
+    assert first not in feed and space["on_message"] in feed

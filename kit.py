@@ -146,9 +146,9 @@ def make_venv() -> None:
         ) from None
 
 
-def pip(*args: str) -> int:
-    quiet = ["--quiet", "--disable-pip-version-check"]
-    return subprocess.call([PYTHON, "-m", "pip", *args, *quiet])
+def pip(*args: str, quiet: bool = True) -> int:
+    hush = ["--quiet"] if quiet else ["--progress-bar", "off"]  # a line per package, no bars
+    return subprocess.call([PYTHON, "-m", "pip", *args, *hush, "--disable-pip-version-check"])
 
 
 def find_uv() -> str | None:
@@ -166,11 +166,12 @@ def install(extras: tuple[str, ...]) -> None:
     target = f"{ROOT}[{','.join(extras)}]" if extras else str(ROOT)
     pinned = ["--constraint", str(LOCK), "--editable", target]
     uv = find_uv()
-    print(f"Installing the kit with {'uv' if uv else 'pip'} ...", flush=True)
-    if uv:
-        done = subprocess.call([uv, "pip", "install", "--quiet", "--python", PYTHON, *pinned])
+    groups = f" and {', '.join(extras)}" if extras else ""
+    print(f"Installing the kit{groups} with {'uv' if uv else 'pip'} ...", flush=True)
+    if uv:  # uv says what it resolved, downloaded and installed, step by step
+        done = subprocess.call([uv, "pip", "install", "--python", PYTHON, *pinned])
     else:
-        done = pip("install", *pinned)
+        done = pip("install", *pinned, quiet=False)
     if done != 0:
         raise Trouble("Installing the kit failed (see the message above); fix that, run again.")
     LAB_SETTINGS.parent.mkdir(parents=True, exist_ok=True)
@@ -228,6 +229,12 @@ def lab(args: list[str]) -> int:
     )  # fmt: skip
 
 
+def test(args: list[str]) -> int:
+    """pytest, naming each test as it starts (the run takes minutes), unless told how loud to be."""
+    told = any(a.startswith(("-q", "-v", "--quiet", "--verbose")) for a in args)
+    return run("python", "-m", "pytest", *([] if told else ["-v"]), *args)
+
+
 def lock(_args: list[str]) -> int:
     make_venv()
     uv = find_uv()
@@ -248,7 +255,7 @@ class Command:
 COMMANDS = {
     "lab": Command((), lab),
     # test and bench build the browser edition's site too
-    "test": Command(("test", "lite"), lambda args: run("python", "-m", "pytest", *args)),
+    "test": Command(("test", "lite"), test),
     "bench": Command(("test", "lite"), lambda args: run("python", "-m", "bench.run", *args)),
     "room": Command((), lambda args: run("python", "-m", "smskit.room_command", *args)),
     "lite": Command(("lite",), lambda args: run("python", "-m", "lite", *args)),

@@ -14,6 +14,7 @@ from .panel_latency import PACE, SETTLE, PanelResult
 from .refusals import RefusalsResult
 from .room_latency import RoomResult
 from .setup import SetupResult
+from .test_run import TestRunResult
 from .throughput import ThroughputResult
 
 
@@ -386,6 +387,17 @@ def lite_section(r: LiteResult) -> tuple[list[str], Verdict]:
     return lines, Verdict("lite", figure, target, met)
 
 
+def test_run_section(r: TestRunResult) -> tuple[list[str], Verdict]:
+    lines = [
+        "## 11. The full test run",
+        "",
+        "`python3 kit.py test` once, in the bench's environment (already set up): every test and "
+        f"every notebook under nbval. {r.seconds / 60:.1f} minutes ({r.seconds:.0f} s): "
+        f"{r.summary or 'no summary line'}.",
+    ]
+    return lines, Verdict("test run", f"{r.seconds / 60:.1f} min", "all pass", r.passed)
+
+
 SECTIONS = {
     "handler": handler_section,
     "throughput": throughput_section,
@@ -397,4 +409,5 @@ SECTIONS = {
     "setup": setup_section,
     "attacks": attacks_section,
     "lite": lite_section,
+    "test_run": test_run_section,
 }

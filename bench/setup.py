@@ -4,7 +4,9 @@ Each run clones the committed kit into a new folder and starts `kit.py lab` ther
 package caches (uv's and pip's own, so every package comes from the index as on a new machine),
 then polls JupyterLab's /api/status; the time is from the start of kit.py to the first answer.
 The pip arm sets SMSKIT_NO_UV=1, which makes kit.py take its fallback: pip, the same lock. Runs
-interleave the two arms, the order rotating.
+interleave the two arms, the order rotating. After each cold uv run, a second fresh clone set up
+with the caches that run filled is the warm figure (a learner's second clone, or a workshop
+machine prepared the day before).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from .common import ROOT, Spread
 log = logging.getLogger(__name__)
 
 ARMS = {"uv": {}, "pip": {"SMSKIT_NO_UV": "1"}}
+WARM = "uv, warm cache"
 
 
 @dataclass
@@ -80,19 +83,23 @@ def time_to_lab(clone: Path, extra_env: dict[str, str], timeout: float = 600) ->
             pass
 
 
-def fresh_clone(folder: Path, source: Path = ROOT) -> Path:
-    clone = folder / "kit"
+def fresh_clone(folder: Path, source: Path = ROOT, name: str = "kit") -> Path:
+    clone = folder / name
     subprocess.run(["git", "clone", "--quiet", str(source), str(clone)], check=True)
     return clone
 
 
 def run(repeats: int = 2, target: float = 30.0) -> SetupResult:
-    samples: dict[str, list[float]] = {arm: [] for arm in ARMS}
+    samples: dict[str, list[float]] = {arm: [] for arm in [*ARMS, WARM]}
     for repeat in range(repeats):
         order = list(ARMS) if repeat % 2 == 0 else list(reversed(ARMS))
         for arm in order:
             with tempfile.TemporaryDirectory() as folder:
                 seconds = time_to_lab(fresh_clone(Path(folder)), ARMS[arm])
+                if arm == "uv":  # the same caches, now filled
+                    warm = time_to_lab(fresh_clone(Path(folder), name="again"), ARMS[arm])
+                    log.info("setup with %s: %.1f s", WARM, warm)
+                    samples[WARM].append(warm)
             log.info("setup with %s: %.1f s", arm, seconds)
             samples[arm].append(seconds)
     ratios = [pip / uv for uv, pip in zip(samples["uv"], samples["pip"], strict=True)]

@@ -18,14 +18,48 @@ class CheckFailed(AssertionError):
         return [f"✗ Not yet: {self}"]
 
 
+def last_cell_error() -> BaseException | None:
+    """The error the cell run just before this one stopped with (not a check's); None if none.
+
+    A learner's answer cell that fails half-way leaves the names it should have set as they
+    were, so a check run next would test a stale answer. IPython keeps the previous cell's
+    result in last_execution_result until the running cell ends, which is how we know.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    result = getattr(shell, "last_execution_result", None)
+    error = result and (result.error_before_exec or result.error_in_exec)
+    return None if error is None or isinstance(error, CheckFailed) else error
+
+
+def one_line(problem: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
+    first = str(problem).strip().splitlines()[:1]
+    return f"{type(problem).__name__}: {first[0]}" if first else type(problem).__name__
+
+
+def fresh() -> None:
+    """Fail when the cell run before the check stopped with an error: its answer is stale."""
+    error = last_cell_error()
+    if error is not None:
+        raise CheckFailed(
+            f"the cell you ran before this check stopped with {one_line(error)}; "
+            "fix that cell and run it again, then run this check."
+        )
+
+
 def expect(condition: object, message: str) -> None:
     """Fail with message (what is wrong, in plain words) unless condition holds."""
+    fresh()
     if not condition:
         raise CheckFailed(message)
 
 
 def answered(value: object, name: str) -> None:
-    """Fail when a name still holds the learner edition's placeholder (`...`)."""
+    """Fail when a name still holds the learner edition's placeholder (`...`) or is stale."""
     expect(value is not Ellipsis, f"{name} is still the placeholder `...`: give it your answer.")
 
 
@@ -36,17 +70,19 @@ def shown_call(function: Callable, args: tuple, kwargs: dict) -> str:
     return f"{name}({', '.join(words)})"
 
 
-def call(function: Callable, *args: Any, **kwargs: Any) -> Any:
-    """Call the learner's function; an exception it raises becomes a plain-words failure."""
+def call(function: Callable, *args: Any, hint: str = "", **kwargs: Any) -> Any:
+    """Call the learner's function; an exception it raises becomes a plain-words failure.
+
+    The failure names the exception in one line and ends with hint, the exercise's advice.
+    """
     expect(callable(function), f"{function!r} is not a function; define it with def.")
     try:
         return function(*args, **kwargs)
     except CheckFailed:
         raise
     except Exception as problem:
-        raise CheckFailed(
-            f"{shown_call(function, args, kwargs)} raised {type(problem).__name__}: {problem}"
-        ) from None
+        raised = f"{shown_call(function, args, kwargs)} raised {one_line(problem)}"
+        raise CheckFailed(f"{raised}. {hint}".strip()) from None
 
 
 def same(actual: Any, predicted: Any) -> bool:
@@ -78,7 +114,7 @@ def returns(
 
     The message ends with the hint of the mistake that predicts the answer, else with hint.
     """
-    actual = call(function, *args, **kwargs)
+    actual = call(function, *args, hint=hint, **kwargs)
     if actual == expected:
         return
     shown = shown_call(function, args, kwargs)

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import phonenumbers
 
 from .account import installation_account_sid
 from .clock import SystemClock
@@ -23,6 +26,28 @@ START_THE_SERVER = (
     "`flask --app quickstart/sms/sms_conversation.py run` (it listens on port 5000), "
     "or check the URL's port."
 )
+
+PLAIN_HTTP = "The server speaks plain HTTP, not HTTPS: use {url}"
+
+
+def e164(number: str, option: str) -> str:
+    """number if it is in E.164, as Twilio always sends; else ValueError suggesting that form.
+
+    A number without + is read as a US one, like every number in the lessons.
+    """
+    if re.fullmatch(r"\+[1-9]\d{1,14}", number):
+        return number
+    try:
+        parsed = phonenumbers.parse(number, "US")
+    except phonenumbers.NumberParseException:
+        parsed = None
+    form = phonenumbers.PhoneNumberFormat.E164
+    likely = parsed and phonenumbers.is_possible_number(parsed)
+    suggestion = phonenumbers.format_number(parsed, form) if likely else "+14158675309"
+    raise ValueError(
+        f"{option} {number} is not in E.164, the form Twilio always sends: "
+        f"write it as {suggestion} (+, the country code, the number, no spaces)."
+    )
 
 
 def default_jar_path() -> Path:
@@ -105,6 +130,7 @@ def text(args: argparse.Namespace) -> int:
             f"{args.url} is not a webhook URL: start it with http:// or https:// "
             f"(e.g. http://{args.url.split('://')[-1]})."
         )
+    sender, to = e164(args.sender, "--from"), e164(args.to, "--to")
     if args.timeout is not None and args.timeout <= 0:
         raise ValueError(f"--timeout {args.timeout:g} must be more than 0 seconds.")
     jar_path = args.jar or default_jar_path()
@@ -124,8 +150,8 @@ def text(args: argparse.Namespace) -> int:
         opt_out=args.opt_out,
         opt_outs=opt_outs,
     )
-    delivery = twilio.text(args.sender, args.to, args.body)
-    save_conversation(jars, opt_outs, args.sender, args.to, jar_path)
+    delivery = twilio.text(sender, to, args.body)
+    save_conversation(jars, opt_outs, sender, to, jar_path)
     return report(delivery, twilio.url)
 
 
@@ -141,14 +167,16 @@ def report(delivery: Delivery, url: str) -> int:
         print(delivery.error, file=sys.stderr)
         if delivery.error.refused:
             print(START_THE_SERVER.format(url=url), file=sys.stderr)
-        elif delivery.status and 400 <= delivery.status < 500:
-            print(
+        elif url.startswith("https://") and "WRONG_VERSION_NUMBER" in str(delivery.error):
+            print(PLAIN_HTTP.format(url="http://" + url.removeprefix("https://")), file=sys.stderr)
+        elif delivery.status == 403 and "X-Twilio-Signature" in str(delivery.error):
+            print(  # the kit's own handler refused the signature: say whether there was one
                 "The request was signed with TWILIO_AUTH_TOKEN."
                 if delivery.signed
                 else "The request was not signed: TWILIO_AUTH_TOKEN is not set.",
                 file=sys.stderr,
             )
         return 1
-    if not delivery.replies:
+    if not delivery.replies and not delivery.blocked:  # a blocked reply was said above
         print("(the webhook answered without a reply)", file=sys.stderr)
     return 0

@@ -15,6 +15,12 @@ from .twiml import WebhookError, reply_texts
 log = logging.getLogger(__name__)
 
 
+def redefined(old: Callable, new: Callable) -> bool:
+    """Whether new is old defined again in a notebook (its __main__) under the same name."""
+    names = [(getattr(f, "__module__", None), getattr(f, "__qualname__", None)) for f in (old, new)]
+    return names[0] == names[1] and names[0][0] == "__main__"
+
+
 @dataclass(frozen=True)
 class MessageEvent:
     """What one webhook request did: who texted whom, the session after it, the replies."""
@@ -59,9 +65,14 @@ class EventFeed:
         self._lock = threading.Lock()
 
     def subscribe(self, callback: Callable[[MessageEvent], None]) -> Callable[[], None]:
-        """Call callback(event) for every event from now on; returns the unsubscribe function."""
+        """Call callback(event) for every event from now on; returns the unsubscribe function.
+
+        A function a notebook defines again under the same name replaces its older self, so a
+        learner's earlier, wrong attempt stops listening when the new one subscribes.
+        """
         with self._lock:
-            self._subscribers.append(callback)
+            kept = [s for s in self._subscribers if not redefined(s, callback)]
+            self._subscribers = [*kept, callback]
 
         def unsubscribe():
             with self._lock:
@@ -69,6 +80,11 @@ class EventFeed:
                     self._subscribers.remove(callback)
 
         return unsubscribe
+
+    def __contains__(self, callback: object) -> bool:
+        """Whether callback is subscribed (`on_message in server.events`)."""
+        with self._lock:
+            return callback in self._subscribers
 
     def publish(self, event: MessageEvent) -> None:
         """Hand event to every subscriber; one that fails is logged, not fatal."""

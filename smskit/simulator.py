@@ -112,10 +112,19 @@ class Exchange:
     error: WebhookError | None = None
 
 
+WEB_PAGE = "the server answered with a web page (is this the webhook's URL?)"
+
+
 def refusal_reason(answer: Answer) -> str:
-    """The server's own one-line reason for a non-2xx answer (tags stripped), or ''."""
+    """The server's own one-line reason for a non-2xx answer (tags stripped), or ''.
+
+    A page with scripts (another app's 404, JupyterLab's) has no one-line reason: it is named.
+    """
     text = answer.body.decode("utf-8", errors="replace")
-    if "html" in (answer.content_type or ""):
+    kind = answer.content_type or ""
+    if "javascript" in kind or ("html" in kind and re.search(r"<script\b", text, re.I)):
+        return WEB_PAGE
+    if "html" in kind:
         text = html.unescape(re.sub(r"<[^>]*>", "\n", text))
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     reason = lines[-1] if "html" in (answer.content_type or "") and lines else ""

@@ -3,7 +3,9 @@
 For each notebook, one kernel runs the notebook with, before each solution cell, every wrong
 answer listed here followed by a copy of that exercise's check: the copy must fail with
 CheckFailed and its message must contain the words that point at the mistake. The notebook's
-own solution and check then run as usual and must pass, so wrong tries leave nothing behind.
+own solution and check then run as usual and must pass, so wrong tries leave nothing behind, and
+so must that check run once more on its own. A wrong answer may also raise, or stop its cell
+with an error (the names it sets keep the previous try): the check must still name the mistake.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 import nbformat
 import pytest
 
+from smskit.events import EventFeed, MessageEvent
 from smskit.learner import CHECK_TAG, SOLUTION_TAG
 from tests.conftest import ROOT, execute_allowing_errors
 
@@ -116,6 +119,9 @@ MISTAKES: dict[str, dict[str, list[Mistake]]] = {
             Mistake("two SMS long", 'first_sms = "Hello, webhook! " * 12', "SMS; one holds 160"),
             Mistake("a number", "first_sms = 160", "should be text in quotes"),
             Mistake("blank", 'first_sms = "   "', "first_sms is empty"),
+            Mistake(  # the cell fails, so first_sms keeps the previous (wrong) try's value
+                "a name for a string", "first_sms = Hello", "stopped with NameError"
+            ),
         ]
     },
     "01_http_cookies": {
@@ -147,6 +153,13 @@ MISTAKES: dict[str, dict[str, list[Mistake]]] = {
                 ),
                 "An empty header means no cookies",
             ),
+            Mistake(  # raises on the empty header: the hint must still be said
+                "dict of split pairs",
+                "def parse_cookie_header(header):\n"
+                "    return dict(p.split('=', 1) for p in header.split('; '))",
+                "raised ValueError: dictionary update sequence element #0 has length 1; "
+                "2 is required. An empty header means no cookies",
+            ),
         ],
         "c033": [
             Mistake("days for seconds", remember_with(max_age="30"), "2592000 seconds"),
@@ -167,6 +180,14 @@ MISTAKES: dict[str, dict[str, list[Mistake]]] = {
                 "    app.config['SECRET_KEY_FALLBACKS'] = [app.config['SECRET_KEY']]\n"
                 "    app.config['SECRET_KEY'] = new_key",
                 "both k1 and k2 should be fallbacks",
+            ),
+            Mistake(
+                "None taken for a list",
+                "def rotate_key(app, new_key):\n"
+                "    app.config['SECRET_KEY_FALLBACKS'] += [app.config['SECRET_KEY']]\n"
+                "    app.config['SECRET_KEY'] = new_key",
+                "raised TypeError: unsupported operand type(s) for +=: 'NoneType' and 'list'. "
+                "In a fresh app SECRET_KEY_FALLBACKS is None",
             ),
         ],
         "c037": [
@@ -190,6 +211,15 @@ MISTAKES: dict[str, dict[str, list[Mistake]]] = {
                 count_or_reset_with("body.strip().lower() == 'reset'", clear=False),
                 "session.clear()",
             ),
+            Mistake(
+                "the counter zeroed, the session kept",
+                "def count_or_reset(body):\n"
+                "    if body.strip().lower() == 'reset':\n"
+                "        session['counter'] = 0\n"
+                "        return 0\n"
+                "    return count_message()",
+                "still holds {'counter': 0}: empty it with session.clear()",
+            ),
         ],
         "c068": [
             Mistake(
@@ -206,6 +236,14 @@ MISTAKES: dict[str, dict[str, list[Mistake]]] = {
                 "    other = url.replace('http://', 'https://')\n"
                 "    return RequestValidator(token).compute_signature(other, params)",
                 "Sign the exact URL you post to",
+            ),
+            Mistake(
+                "the validator's method called on the class",
+                "from twilio.request_validator import RequestValidator\n"
+                "def sign(url, params, token):\n"
+                "    return RequestValidator.compute_signature(url, params)",
+                "raised TypeError: RequestValidator.compute_signature() missing 1 required "
+                "positional argument: 'params'. Make a validator with the token",
             ),
         ],
     },
@@ -248,7 +286,7 @@ MISTAKES: dict[str, dict[str, list[Mistake]]] = {
             Mistake(
                 "a missing file read",
                 first_difference_with(read="path.read_text()"),
-                "FileNotFound",
+                "raised FileNotFoundError: [Errno 2] No such file or directory",
             ),
         ],
         "export-40": [
@@ -270,7 +308,6 @@ MISTAKES: dict[str, dict[str, list[Mistake]]] = {
         ],
     },
 }
-CLEAN_UP = {"go-live-listen-solution": "stop_listening()"}  # a wrong listener stays subscribed
 
 
 def tags(cell) -> list[str]:
@@ -278,7 +315,8 @@ def tags(cell) -> list[str]:
 
 
 def with_wrong_tries(notebook, mistakes: dict[str, list[Mistake]]) -> list[tuple[int, Mistake]]:
-    """Insert each wrong answer and a copy of its check before the solution; (cell, mistake)."""
+    """Insert each wrong answer and a copy of its check before the solution, and the check again
+    after the notebook's own; (cell, mistake) for each wrong answer's check."""
     cells, tries = [], []
     for number, cell in enumerate(notebook.cells):
         if SOLUTION_TAG in tags(cell) and cell.id in mistakes:
@@ -287,19 +325,21 @@ def with_wrong_tries(notebook, mistakes: dict[str, list[Mistake]]) -> list[tuple
                 cells.append(nbformat.v4.new_code_cell(mistake.code))
                 tries.append((len(cells), mistake))
                 cells.append(nbformat.v4.new_code_cell(check.source, metadata=check.metadata))
-                if cell.id in CLEAN_UP:
-                    cells.append(nbformat.v4.new_code_cell(CLEAN_UP[cell.id]))
         cells.append(cell)
+        if CHECK_TAG in tags(cell):  # the check again, alone: what wrong tries left must not count
+            again = nbformat.v4.new_code_cell(cell.source, metadata=cell.metadata)
+            again.id = f"{cell.id}-again"
+            cells.append(again)
     notebook.cells = cells
     return tries
 
 
-def test_every_exercise_has_at_least_two_wrong_answers():
+def test_every_exercise_has_at_least_three_wrong_answers():
     for path in sorted(NOTEBOOKS.glob("*.ipynb")):
         cells = nbformat.read(path, as_version=4).cells
         for cell in cells:
             if SOLUTION_TAG in tags(cell):
-                assert len(MISTAKES.get(path.stem, {}).get(cell.id, [])) >= 2, (path.name, cell.id)
+                assert len(MISTAKES.get(path.stem, {}).get(cell.id, [])) >= 3, (path.name, cell.id)
 
 
 @pytest.mark.parametrize("name", sorted(MISTAKES))
@@ -320,8 +360,24 @@ def test_the_checks_fail_on_wrong_answers_with_a_sentence_naming_the_mistake(nam
     failing = [
         (cell.id, output.evalue)
         for cell in notebook.cells
-        if cell.id in own_checks
+        if cell.id.removesuffix("-again") in own_checks
         for output in cell.outputs
         if output.output_type == "error"
     ]
     assert not failing, f"the solutions failed after the wrong tries: {failing}"
+
+
+def test_a_listener_defined_again_in_a_notebook_replaces_its_older_self():
+    """A learner's wrong on_message, subscribed before, must not go on hearing messages."""
+    feed, heard, space = EventFeed(), [], {"__name__": "__main__"}
+    source = "def on_message(event):\n    heard.append(({n}, event.body))"
+    space["heard"] = heard
+    exec(source.format(n=1), space)
+    feed.subscribe(space["on_message"])
+    first = space["on_message"]
+    exec(source.format(n=2), space)
+    feed.subscribe(space["on_message"])
+    feed.subscribe(heard.append)  # not a notebook's function: added beside, never replaced
+    feed.publish(MessageEvent("+14158675309", "+15005550006", "hi", {}, (), 200, "/sms"))
+    assert heard[0] == (2, "hi") and len(heard) == 2
+    assert first not in feed and space["on_message"] in feed

@@ -97,3 +97,66 @@ def test_help_explains_every_option():
     for option in ("--from", "--to", "--jar", "--method", "--rule", "--timeout"):
         assert option in result.stdout
     assert "TWILIO_AUTH_TOKEN" in result.stdout
+
+
+WEB_PAGE_SERVER = """
+import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+PAGE = b"<!doctype html><title>403</title><script>window.config = {a: 1};</script><p>x</p>"
+
+
+class Page(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.send_response(403)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(PAGE)))
+        self.end_headers()
+        self.wfile.write(PAGE)
+
+
+HTTPServer(("127.0.0.1", int(sys.argv[1])), Page).serve_forever()
+"""
+
+
+def test_a_web_page_from_another_server_is_named_and_the_signature_not_blamed(run_server, tmp_path):
+    """A 403 page with scripts (as JupyterLab's port answers): no JavaScript, no token line."""
+    script, port = tmp_path / "page.py", free_port()
+    script.write_text(WEB_PAGE_SERVER)
+    run_server([PYTHON, str(script), str(port)], port)
+    result = smskit_text(f"http://127.0.0.1:{port}/sms", GEORGE, "hi", tmp_path / "j.json")
+    assert result.returncode == 1
+    assert "It said: the server answered with a web page" in result.stderr
+    assert "window.config" not in result.stderr
+    assert "TWILIO_AUTH_TOKEN" not in result.stderr
+
+
+def test_https_against_a_plain_http_server_says_to_use_http(flask_run, tmp_path):
+    url = flask_run()
+    result = smskit_text(url.replace("http://", "https://"), GEORGE, "hi", tmp_path / "j.json")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == f"The server speaks plain HTTP, not HTTPS: use {url}"
+
+
+def test_a_number_not_in_e164_is_refused_with_the_e164_form_and_nothing_is_sent(tmp_path):
+    # nothing listens at this URL: a number that got past the check would say so instead
+    url = f"http://127.0.0.1:{free_port()}/sms"
+    result = smskit_text(url, "4158675309", "hi", tmp_path / "j.json")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: --from 4158675309 is not in E.164, the form Twilio always sends: write it as "
+        "+14158675309 (+, the country code, the number, no spaces).\n"
+    )
+    assert not (tmp_path / "j.json").exists()
+
+
+def test_a_reply_blocked_after_stop_is_printed_once(flask_run, tmp_path):
+    url, jar = flask_run(), tmp_path / "jar.json"
+    assert smskit_text(url, GEORGE, "STOP", jar).returncode == 0
+    result = smskit_text(url, GEORGE, "hi", jar)
+    assert result.returncode == 0 and result.stdout == ""
+    said = result.stderr.splitlines()
+    assert [line for line in said if "has messaged" in line] == [
+        f"(not sent, the phone texted STOP: Curious George has messaged {OURS} 2 times)"
+    ]
+    assert "(the webhook answered without a reply)" not in said

@@ -84,6 +84,20 @@ def test_every_command_names_groups_that_pyproject_has():
         assert set(command.extras or ()) <= groups, name
 
 
+def test_the_test_command_names_each_test_unless_told_how_loud_to_be(monkeypatch):
+    ran = []
+    monkeypatch.setattr(kit, "run", lambda *command: ran.append(command) or 0)
+    for args in ([], ["tests/test_kit.py"], ["-q"], ["--verbose"], ["-vv", "-x"]):
+        kit.test(list(args))
+    assert [command[3:] for command in ran] == [
+        ("-v",),
+        ("-v", "tests/test_kit.py"),
+        ("-q",),
+        ("--verbose",),
+        ("-vv", "-x"),
+    ]
+
+
 def answer(url: str) -> bytes | None:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:

@@ -8,7 +8,8 @@ in-kernel server, 4 the live panel with 10,000 conversations, 5 the lessons unde
 6 the panel's memory for 100,000 refused requests, 7 the room with 500 phones in Chromium,
 8 a fresh clone's `kit.py lab` until JupyterLab answers, with uv and with pip,
 9 attacks on loopback (the quickstart and the in-kernel server, before issue 10 and now),
-10 the browser edition (site size, build, kernel start and Run All in Chromium).
+10 the browser edition (site size, build, kernel start and Run All in Chromium),
+11 the browser edition served to 100 learners at once (the previous server and the new).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ PARTS = {
     8: ("setup", "bench.setup"),
     9: ("attacks", "bench.attacks"),
     10: ("lite", "bench.lite"),
+    11: ("lite_room", "bench.lite_room"),
 }
 RESULTS = ROOT / "bench" / "RESULTS.md"
 

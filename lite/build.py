@@ -61,6 +61,12 @@ NOT_SHIPPED = {
 # Files already compressed (a variant would save little); any other gets .gz and .br variants
 # when they are at least a tenth smaller (wheels and the stdlib's zip: about a fifth).
 NOT_COMPRESSED = {".png", ".ico", ".woff", ".woff2", ".gz", ".br"}
+# Lessons 00-03 never import these: twilio requires them for its async client alone; left out,
+# the kernel starts without loading 9 wheels (0.5 MB) and their imports.
+NEVER_IMPORTED = {
+    *("aiohttp", "aiohttp-retry", "aiohappyeyeballs", "aiosignal", "attrs"),
+    *("frozenlist", "multidict", "propcache", "yarl"),
+}
 # The parts of the npm package a browser needs (no source maps, type stubs or demo pages).
 PYODIDE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"]
 
@@ -208,7 +214,7 @@ def lock_file(core_lock: dict, wheels: list[Path]) -> dict:
             "unvendored_tests": False,
         }
     for package in packages.values():
-        missing = set(package["depends"]) - packages.keys() - NOT_SHIPPED
+        missing = set(package["depends"]) - packages.keys() - NOT_SHIPPED - NEVER_IMPORTED
         if missing:
             raise BuildError(f"{package['name']} needs {sorted(missing)}: pin them in wheels.txt.")
         package["depends"] = [name for name in package["depends"] if name in packages]

@@ -59,7 +59,7 @@ NOT_SHIPPED = {
     *("ipykernel", "widgetsnbextension", "jupyterlab-widgets"),  # the kernel's own
 }
 # Files already compressed (a variant would save little); any other gets .gz and .br variants
-# when they are at least a tenth smaller (wheels and the stdlib's zip: about a fifth).
+# when they are at least a tenth smaller (wheels: about a fifth; the stdlib's zip gets none).
 NOT_COMPRESSED = {".png", ".ico", ".woff", ".woff2", ".gz", ".br"}
 # Lessons 00-03 never import these: twilio requires them for its async client alone; left out,
 # the kernel starts without loading 9 wheels (0.5 MB) and their imports.

@@ -84,21 +84,21 @@ def serve(variant: int, site: str) -> None:
     server.serve_forever()
 
 
-def record_first_load(origin: str) -> list[str]:
+def record_first_load(origin: str) -> dict[str, int]:
     """The paths a fresh Chromium asks the site for, opening the learner's 00 until its kernel
-    is idle."""
+    is idle, with the status each got (a few are 404 by design: JupyterLite probes /api/drive)."""
     from playwright.sync_api import sync_playwright
 
     from lite.drive import CHROMIUM, CHROMIUM_ARGS, KERNEL_IDLE, PATIENCE_MS, expose_app
 
-    paths: list[str] = []
+    answers: list[tuple[str, int]] = []
     with sync_playwright() as driver:
         browser = driver.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
         try:
             context = browser.new_context()
-            context.on("request", lambda r: paths.append(r.url) if r.url.startswith(origin) else 0)
+            context.on("response", lambda r: answers.append((r.url, r.status)))
             page = context.new_page()
             page.set_default_timeout(PATIENCE_MS)
             page.route("**/jupyter-lite.json", expose_app)
@@ -108,11 +108,14 @@ def record_first_load(origin: str) -> list[str]:
         finally:
             browser.close()
     # The page's fetches and its service worker's for them are one request on the wire.
-    wire = [url.removeprefix(origin) for url in paths]
-    return list(dict.fromkeys(urlsplit(url)._replace(fragment="").geturl() for url in wire))
+    return {
+        urlsplit(url)._replace(fragment="").geturl().removeprefix(origin): status
+        for url, status in answers
+        if url.startswith(origin + "/")
+    }
 
 
-async def learner(origin: str, paths: list[str], times: list[float]) -> tuple[int, int, float]:
+async def learner(origin: str, paths: dict[str, int], times: list[float]) -> tuple[int, int, float]:
     """One learner's first load: (failures, bytes on the wire, seconds until every file)."""
     import aiohttp  # twilio's dependency, in every environment of the kit
 
@@ -135,7 +138,7 @@ async def learner(origin: str, paths: list[str], times: list[float]) -> tuple[in
             try:
                 async with session.get(origin + path) as answer:
                     body = await answer.read()
-                    if answer.status >= 400:
+                    if answer.status != paths[path]:
                         failures += 1
                     received += len(body)
             except (aiohttp.ClientError, TimeoutError, OSError):
@@ -145,7 +148,7 @@ async def learner(origin: str, paths: list[str], times: list[float]) -> tuple[in
     return failures, received, time.perf_counter() - started
 
 
-async def room(origin: str, paths: list[str]) -> RoomLoad:
+async def room(origin: str, paths: dict[str, int]) -> RoomLoad:
     """LEARNERS learners loading at once."""
     times: list[float] = []
     began = time.perf_counter()

@@ -86,7 +86,8 @@ def serve(variant: int, site: str) -> None:
 
 def record_first_load(origin: str) -> dict[str, int]:
     """The paths a fresh Chromium asks the site for, opening the learner's 00 until its kernel
-    is idle, with the status each got (a few are 404 by design: JupyterLite probes /api/drive)."""
+    is idle, with the status each got; what JupyterLite's service worker answers never leaves
+    the browser and is left out (/api/drive)."""
     from playwright.sync_api import sync_playwright
 
     from lite.drive import CHROMIUM, CHROMIUM_ARGS, KERNEL_IDLE, PATIENCE_MS, expose_app
@@ -98,7 +99,9 @@ def record_first_load(origin: str) -> dict[str, int]:
         )
         try:
             context = browser.new_context()
-            context.on("response", lambda r: answers.append((r.url, r.status)))
+            context.on(
+                "response", lambda r: r.from_service_worker or answers.append((r.url, r.status))
+            )
             page = context.new_page()
             page.set_default_timeout(PATIENCE_MS)
             page.route("**/jupyter-lite.json", expose_app)
@@ -107,7 +110,7 @@ def record_first_load(origin: str) -> dict[str, int]:
             page.wait_for_load_state("networkidle")
         finally:
             browser.close()
-    # The page's fetches and its service worker's for them are one request on the wire.
+    # A path fetched twice (the page, then its service worker) is one request on the wire.
     return {
         urlsplit(url)._replace(fragment="").geturl().removeprefix(origin): status
         for url, status in answers

@@ -30,6 +30,7 @@ from lite.build import (
     inputs_digest,
     lock_file,
     precompress,
+    stored,
 )
 from lite.serve import site_server, site_url
 from smskit import LocalTwilio, edition, server
@@ -398,3 +399,18 @@ def test_a_rebuild_never_answers_404_to_a_client_fetching_meanwhile(site, servin
         fetcher.join()
     assert site.resolve() != before  # a new build was swapped in while the client fetched
     assert len(statuses) > 30 and set(statuses) == {200}
+
+
+def test_a_stored_copy_of_a_wheel_holds_the_same_files_uncompressed(tmp_path):
+    original = wheel(tmp_path, "kit", "1.0", "dep>=1")
+    with zipfile.ZipFile(original, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("kit/big.py", "x = 1\n" * 5000)
+    copy = tmp_path / "copy" / original.name
+    copy.parent.mkdir()
+    stored(original, copy)
+    with zipfile.ZipFile(original) as before, zipfile.ZipFile(copy) as after:
+        assert after.testzip() is None
+        assert [(m.filename, before.read(m)) for m in before.infolist()] == [
+            (m.filename, after.read(m)) for m in after.infolist()
+        ]
+        assert {m.compress_type for m in after.infolist()} == {zipfile.ZIP_STORED}

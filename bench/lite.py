@@ -34,7 +34,9 @@ class LiteResult:
 
 
 def megabytes(folder: Path) -> float:
-    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) / 1e6
+    """The site's size without its .gz/.br variants (each the same file, smaller)."""
+    files = [p for p in folder.rglob("*") if p.is_file() and p.suffix not in (".gz", ".br")]
+    return sum(path.stat().st_size for path in files) / 1e6
 
 
 @contextmanager

@@ -9,6 +9,13 @@ from .common import Spread
 from .handler_cost import HandlerResult
 from .lessons import ALL, LessonsResult
 from .lite import KERNEL_TARGET_S, RUN_ALL_TARGET_S, SITE_TARGET_MB, LiteResult
+from .lite_room import (
+    FAILURES_TARGET,
+    LAST_LEARNER_TARGET_S,
+    MB_TARGET,
+    OPEN_TO_RUN_ALL_TARGET_S,
+    LiteRoomResult,
+)
 from .local_twilio import LocalTwilioResult
 from .panel_latency import PACE, SETTLE, PanelResult
 from .refusals import RefusalsResult
@@ -387,9 +394,48 @@ def lite_section(r: LiteResult) -> tuple[list[str], Verdict]:
     return lines, Verdict("lite", figure, target, met)
 
 
+def lite_room_section(r: LiteRoomResult) -> tuple[list[str], Verdict]:
+    rows = [
+        [name, f"{load.requests:,}", f"{load.failures:,}", f"{load.p50_ms:,.0f} ms",
+         f"{load.p99_ms:,.0f} ms", f"{load.last_learner_s:.1f} s", f"{load.mb_per_learner:.1f} MB"]
+        for name, load in r.loads.items()
+    ]  # fmt: skip
+    after = list(r.loads.values())[-1]
+    met = (
+        after.failures <= FAILURES_TARGET
+        and after.last_learner_s <= LAST_LEARNER_TARGET_S
+        and after.mb_per_learner <= MB_TARGET
+        and r.open_to_run_all_s <= OPEN_TO_RUN_ALL_TARGET_S
+    )
+    lines = [
+        "## 11. The browser edition served to a room",
+        "",
+        f"{r.learners} learners at once over loopback, each replaying the {r.requests_per_learner} "
+        "requests a fresh Chromium made opening the learner edition's 00 (until its kernel was "
+        "idle), with a browser's Accept-Encoding and 6 connections at a time; each server in "
+        "its own process, in this one run. Then a lesson's first open to a finished Run All in "
+        "a fresh Chromium profile, on the new server.",
+        "",
+        *table(["server", "requests", "failed", "p50", "p99", "last learner", "per learner"], rows),
+        "",
+        f"First open to a finished Run All: {r.open_to_run_all_s:.1f} s.",
+        "",
+        f"Targets: {FAILURES_TARGET} failures, every learner within {LAST_LEARNER_TARGET_S:g} s, "
+        f"≤ {MB_TARGET:g} MB per learner, open to Run All ≤ {OPEN_TO_RUN_ALL_TARGET_S:g} s: "
+        f"{'met' if met else '**missed**'}.",
+    ]
+    figure = (
+        f"{after.failures} failed, last {after.last_learner_s:.0f} s, "
+        f"{after.mb_per_learner:.1f} MB, Run All {r.open_to_run_all_s:.1f} s"
+    )
+    target = (
+        f"{FAILURES_TARGET}, ≤ {LAST_LEARNER_TARGET_S:g} s, ≤ {MB_TARGET:g} MB, "
+        f"≤ {OPEN_TO_RUN_ALL_TARGET_S:g} s"
+    )
+    return lines, Verdict("lite_room", figure, target, met)
 def test_run_section(r: TestRunResult) -> tuple[list[str], Verdict]:
     lines = [
-        "## 11. The full test run",
+        "## 12. The full test run",
         "",
         "`python3 kit.py test` once, in the bench's environment (already set up): every test and "
         f"every notebook under nbval. {r.seconds / 60:.1f} minutes ({r.seconds:.0f} s): "
@@ -409,5 +455,6 @@ SECTIONS = {
     "setup": setup_section,
     "attacks": attacks_section,
     "lite": lite_section,
+    "lite_room": lite_room_section,
     "test_run": test_run_section,
 }

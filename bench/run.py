@@ -9,7 +9,8 @@ in-kernel server, 4 the live panel with 10,000 conversations, 5 the lessons unde
 8 a fresh clone's `kit.py lab` until JupyterLab answers, with uv and with pip,
 9 attacks on loopback (the quickstart and the in-kernel server, before issue 10 and now),
 10 the browser edition (site size, build, kernel start and Run All in Chromium),
-11 the full test run (`kit.py test`, once; minutes).
+11 the browser edition served to 100 learners at once (the previous server and the new),
+12 the full test run (`kit.py test`, once; minutes).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ PARTS = {
     8: ("setup", "bench.setup"),
     9: ("attacks", "bench.attacks"),
     10: ("lite", "bench.lite"),
-    11: ("test_run", "bench.test_run"),
+    11: ("lite_room", "bench.lite_room"),
+    12: ("test_run", "bench.test_run"),
 }
 RESULTS = ROOT / "bench" / "RESULTS.md"
 

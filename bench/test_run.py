@@ -1,4 +1,4 @@
-"""11. The full test run: `python3 kit.py test` once, as a contributor runs it, timed end to end.
+"""12. The full test run: `python3 kit.py test` once, as a contributor runs it, timed end to end.
 
 Once, not repeated: the run takes minutes, and the README states its duration from this figure.
 The environment is already set up (the bench runs in it), so the time is pytest's alone.

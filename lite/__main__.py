@@ -7,7 +7,20 @@ import logging
 import sys
 
 from .build import BuildError, build
-from .serve import site_server, site_url
+from .serve import room_addresses, site_server, site_url
+
+
+def announce_to_room(server) -> None:
+    """Print every address the room can reach this machine at, and the first one's QR code."""
+    import segno
+
+    links = [site_url(server, address) for address in room_addresses()]
+    outside = [link for link in links if "//127." not in link] or links
+    print("The room opens the learner edition's lesson 00 at (the first for most rooms):")
+    for link in outside:
+        print(f"  {link}")
+    segno.make(outside[0], error="m").terminal(compact=True)
+    print("Each learner's work stays in their browser: keep this address and port all day.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,9 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     except OSError:
         print(f"Port {options.port} is taken: run again with --port and another number.")
         return 1
-    print(f"Open {site_url(server)}  (Ctrl+C stops)", flush=True)
-    if options.host != "127.0.0.1":
-        print("From the room: the same address with this machine's network address as the host.")
+    if options.host in ("0.0.0.0", ""):
+        announce_to_room(server)
+    else:
+        print(f"Open {site_url(server)}", flush=True)
+    print("Ctrl+C stops the server.", flush=True)
     with server:
         try:
             server.serve_forever()

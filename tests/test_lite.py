@@ -12,6 +12,7 @@ import configparser
 import json
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -22,7 +23,15 @@ import pytest
 import requests
 from flask import Flask, make_response, request, session
 
-from lite.build import BuildError, browser_needs, cached_wheel, inputs_digest, lock_file
+from lite.build import (
+    BuildError,
+    browser_needs,
+    cached_wheel,
+    inputs_digest,
+    lock_file,
+    precompress,
+    stored,
+)
 from lite.serve import site_server, site_url
 from smskit import LocalTwilio, edition, server
 from smskit.inprocess import InProcessServer, serve_in_process, uninstall_adapter
@@ -272,3 +281,136 @@ def test_lessons_00_to_03_run_in_chromium_like_on_the_desktop(site):
 def json_cells(path: Path) -> dict[str, dict]:
     """A committed notebook's cells, by id."""
     return {cell["id"]: cell for cell in json.loads(path.read_text())["cells"]}
+
+
+# --- serving a room ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def serving():
+    """Serve a folder on a free loopback port; yields its origin's maker, stops every server."""
+    servers = []
+
+    def start(folder: Path) -> str:
+        served = site_server(folder)
+        servers.append(served)
+        threading.Thread(target=served.serve_forever, daemon=True).start()
+        return site_url(served).split("/lab/")[0]
+
+    yield start
+    for served in servers:
+        served.shutdown()
+        served.server_close()
+
+
+def test_the_server_sends_precompressed_files_to_browsers_that_take_them(tmp_path, serving):
+    script = b"console.log('the same line, again and again');\n" * 200
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "jlab_core.a86436d.js").write_bytes(script)
+    (tmp_path / "pyodide.asm.wasm").write_bytes(b"\0asm" + bytes(4000))
+    (tmp_path / "tiny.json").write_bytes(b"{}")
+    precompress(tmp_path)
+    origin = serving(tmp_path)
+    chrome = {"Accept-Encoding": "gzip, deflate, br, zstd"}
+    hashed = requests.get(f"{origin}/build/jlab_core.a86436d.js", headers=chrome, timeout=5)
+    assert hashed.headers["Content-Encoding"] == "br" and hashed.content == script  # decoded
+    assert hashed.headers["Vary"] == "Accept-Encoding"
+    assert hashed.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    old = requests.get(f"{origin}/pyodide.asm.wasm", headers={"Accept-Encoding": "gzip"}, timeout=5)
+    assert old.headers["Content-Encoding"] == "gzip"
+    assert old.headers["Content-Type"] == "application/wasm"
+    assert old.headers["Cache-Control"] == "no-cache"  # not content-hashed: revalidated
+    plain = requests.get(f"{origin}/pyodide.asm.wasm", headers={"Accept-Encoding": "br;q=0"})
+    assert "Content-Encoding" not in plain.headers and len(plain.content) == 4004
+    again = requests.get(
+        f"{origin}/pyodide.asm.wasm",
+        headers={"Accept-Encoding": "gzip", "If-None-Match": old.headers["ETag"]},
+        timeout=5,
+    )
+    assert again.status_code == 304 and again.content == b""
+    other = requests.get(
+        f"{origin}/pyodide.asm.wasm",
+        headers={"Accept-Encoding": "identity", "If-None-Match": old.headers["ETag"]},
+        timeout=5,
+    )
+    assert other.status_code == 200  # another coding is another representation
+    tiny = requests.get(f"{origin}/tiny.json", headers=chrome, timeout=5)
+    assert "Content-Encoding" not in tiny.headers and "Vary" not in tiny.headers
+    assert requests.get(f"{origin}/../../etc/passwd", timeout=5).status_code == 404
+
+
+def test_a_room_sized_burst_of_connections_is_answered(tmp_path, serving):
+    (tmp_path / "index.html").write_text("hello")
+    origin = serving(tmp_path)
+    host, port = origin.removeprefix("http://").split(":")
+    # Open far more connections than Python's default backlog of 5 before sending anything.
+    sockets = [socket.create_connection((host, int(port)), timeout=30) for _ in range(300)]
+    for sock in sockets:
+        sock.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+    answers = [sock.makefile("rb").read() for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    assert all(
+        answer.startswith(b"HTTP/1.0 200") and answer.endswith(b"hello") for answer in answers
+    )
+
+
+def test_the_room_is_given_real_addresses_and_a_qr_code_to_the_learner_edition(capsys, serving):
+    from lite.__main__ import announce_to_room
+
+    served = site_server(ROOT, host="0.0.0.0")
+    try:
+        announce_to_room(served)
+    finally:
+        served.server_close()
+    printed = capsys.readouterr().out
+    links = re.findall(r"http://\S+", printed)
+    assert links and "0.0.0.0" not in printed
+    assert all(link.endswith("/lab/index.html?path=learner/00_start_here.ipynb") for link in links)
+    assert "▀" in printed or "█" in printed  # the QR code, drawn in the terminal
+
+
+@pytest.mark.slow
+def test_a_rebuild_never_answers_404_to_a_client_fetching_meanwhile(site, serving):
+    from lite.build import build
+
+    origin = serving(site)
+    paths = [
+        "/lab/index.html",
+        "/static/pyodide/pyodide.asm.wasm",
+        "/files/learner/01_http_cookies.ipynb",
+    ]
+    statuses: list[int] = []
+    done = threading.Event()
+
+    def fetch_in_a_loop():
+        with requests.Session() as client:
+            while not done.is_set():
+                for path in paths:
+                    statuses.append(client.head(origin + path, timeout=30).status_code)
+
+    fetcher = threading.Thread(target=fetch_in_a_loop)
+    fetcher.start()
+    try:
+        before = site.resolve()
+        build(force=True)
+    finally:
+        done.set()
+        fetcher.join()
+    assert site.resolve() != before  # a new build was swapped in while the client fetched
+    assert len(statuses) > 30 and set(statuses) == {200}
+
+
+def test_a_stored_copy_of_a_wheel_holds_the_same_files_uncompressed(tmp_path):
+    original = wheel(tmp_path, "kit", "1.0", "dep>=1")
+    with zipfile.ZipFile(original, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("kit/big.py", "x = 1\n" * 5000)
+    copy = tmp_path / "copy" / original.name
+    copy.parent.mkdir()
+    stored(original, copy)
+    with zipfile.ZipFile(original) as before, zipfile.ZipFile(copy) as after:
+        assert after.testzip() is None
+        assert [(m.filename, before.read(m)) for m in before.infolist()] == [
+            (m.filename, after.read(m)) for m in after.infolist()
+        ]
+        assert {m.compress_type for m in after.infolist()} == {zipfile.ZIP_STORED}

@@ -121,5 +121,5 @@ def test_the_rehearsed_room_shows_each_phones_count_and_hides_who_and_what(room_
     page.screenshot(path=ARTIFACTS / "room.png", full_page=True)
 
     page.get_by_role("button", name="Show messages").click()  # the instructor's toggle
-    expect(page.locator(".room-body").first).to_be_visible()
+    expect(page.locator(".room-message").first).to_be_visible()
     assert any(body in page.inner_text("body") for body in BODIES)

@@ -24,8 +24,9 @@ import pytest
 from quickstart.sms.sms_conversation import create_app
 from smskit import LocalTwilio, serve
 from smskit.live import go_live
-from smskit.panel import ConversationPanel, descendants
+from smskit.panel import ConversationPanel
 from smskit.settings import NAMES
+from smskit.widget_host import descendants
 from tests.conftest import OUR_NUMBER, ROOT
 from tests.fakes.stand_ins import LIVE_SETTINGS
 from tests.figures import record

@@ -126,10 +126,11 @@ class CookieJars:
     Safe to share between threads: each method holds the jars' lock.
     """
 
-    def __init__(self, clock, rule: ExpiryRule = ExpiryRule.FROM_SET, lifetime=COOKIE_LIFETIME):
+    def __init__(self, clock, rule: ExpiryRule = ExpiryRule.FROM_SET, lifetime=None):
+        """lifetime: seconds (default: COOKIE_LIFETIME, Twilio's)."""
         self.clock = clock
         self.rule = ExpiryRule(rule)
-        self.lifetime = lifetime
+        self.lifetime = COOKIE_LIFETIME if lifetime is None else lifetime
         self.conversations: dict[tuple[str, str], Conversation] = {}
         self._lock = threading.RLock()
 

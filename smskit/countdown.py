@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from . import cookies
 from .clock import SystemClock
-from .cookies import COOKIE_LIFETIME, cookie_deadline
 
 WALL_CLOCK = "wall clock"
 LOCAL_TWILIO = "local Twilio"
@@ -32,7 +32,7 @@ class Countdown:
     left: float | None
     since: float | None
     clock: str
-    lifetime: float = COOKIE_LIFETIME  # what `left` counts down from
+    lifetime: float  # what `left` counts down from
 
     @property
     def share(self) -> float:
@@ -54,15 +54,16 @@ class WallClock:
 
     label = WALL_CLOCK
 
-    def __init__(self, clock=None, lifetime: float = COOKIE_LIFETIME):
+    def __init__(self, clock=None, lifetime: float | None = None):
+        """lifetime: seconds (default: smskit.cookies.COOKIE_LIFETIME, Twilio's)."""
         self.clock = clock if clock is not None else SystemClock()
-        self.lifetime = lifetime
+        self.lifetime = cookies.COOKIE_LIFETIME if lifetime is None else lifetime
 
     def countdown(self, sender, to, texted_at, cookie_set_at) -> Countdown:
         now = self.clock.now()
         if cookie_set_at is None:
             return Countdown(None, now - texted_at, self.label, self.lifetime)
-        left = cookie_deadline(cookie_set_at, self.lifetime) - now
+        left = cookies.cookie_deadline(cookie_set_at, self.lifetime) - now
         return Countdown(left, now - texted_at, self.label, self.lifetime)
 
 

@@ -58,7 +58,7 @@ def timed(work) -> float:
 
 
 def run() -> LiteResult:
-    from lite.drive import run_lesson, site_in_chromium  # needs playwright
+    from tests.drive import run_lesson, site_in_chromium  # needs playwright
 
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch)

@@ -15,7 +15,7 @@ import nbformat
 
 from smskit import lessons
 from smskit.lessons import catalogue, readme_table, route_table
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 SIX = """
 [[lesson]]

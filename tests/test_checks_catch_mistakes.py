@@ -14,7 +14,9 @@ import nbformat
 import pytest
 
 from smskit.learner import CHECK_TAG, SOLUTION_TAG
-from tests.conftest import ROOT, execute_allowing_errors
+from tests.support import ROOT, execute_allowing_errors
+
+pytestmark = pytest.mark.notebook  # runs lessons in real kernels
 
 NOTEBOOKS = ROOT / "notebooks"
 

@@ -24,7 +24,9 @@ from smskit.learner import (
     main,
 )
 from smskit.lessons import catalogue
-from tests.conftest import ROOT, execute_allowing_errors
+from tests.support import ROOT, execute_allowing_errors
+
+pytestmark = pytest.mark.notebook  # runs lessons in real kernels
 
 NOTEBOOKS = ROOT / "notebooks"
 LESSONS = [lesson.notebook for lesson in catalogue()[1:]]  # every lesson after 00 has exercises

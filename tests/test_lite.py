@@ -237,10 +237,11 @@ def site():
     return build()
 
 
+@pytest.mark.browser
 @pytest.mark.slow
 def test_lessons_00_to_03_run_in_chromium_like_on_the_desktop(site):
     assert (site / "files" / "learner" / "03_sms_conversations.ipynb").exists()  # both editions
-    drive = pytest.importorskip("lite.drive", reason="the playwright package is missing")
+    drive = pytest.importorskip("tests.drive", reason="the playwright package is missing")
     if drive.CHROMIUM is None:
         pytest.skip("no chromium on PATH (apt-get install chromium)")
     runs = {}

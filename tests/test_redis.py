@@ -15,7 +15,7 @@ from quickstart.sms.sms_conversation import SettingsError, production_app
 from smskit import LocalTwilio
 from smskit.processes import free_port, gunicorn_command, redis_command, start_server, stop_server
 from smskit.race import race
-from tests.conftest import OUR_NUMBER, PYTHON, ROOT, TOKEN
+from tests.support import OUR_NUMBER, PYTHON, ROOT, TOKEN
 
 KEY = "a production key of 32 characters or more"
 GEORGE = "+14158675309"

@@ -22,14 +22,17 @@ import pytest
 from smskit.numbers import mask_number
 from smskit.processes import free_port
 from smskit.rehearsal import BODIES, phone_number, planned
-from tests.test_browser import ARTIFACTS, CHROMIUM, LONG, chromium_page
+from tests.support import ARTIFACTS
 
 playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
+
+from tests.drive import CHROMIUM, LONG, chromium_page  # noqa: E402 - needs playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 PHONES, MESSAGES, SEED, RATE = 50, 150, 5, 25  # seed 5: four phones end opted out
 
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.slow,
     pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)"),
 ]

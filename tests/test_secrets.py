@@ -27,11 +27,9 @@ from smskit.live import go_live
 from smskit.panel import ConversationPanel
 from smskit.settings import NAMES
 from smskit.widget_host import descendants
-from tests.conftest import OUR_NUMBER, ROOT
 from tests.fakes.stand_ins import LIVE_SETTINGS
 from tests.figures import record
-
-pytest_plugins = ["tests.fakes.fixtures"]  # the stand-in ngrok agent and Twilio API
+from tests.support import OUR_NUMBER, ROOT
 
 HEX32 = r"[0-9a-fA-F]{32}"
 PATTERNS = {

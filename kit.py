@@ -3,7 +3,8 @@
 
     python3 kit.py lab    open your copy of the lessons (learner/) in JupyterLab;
                           lab --solutions opens notebooks/, where the exercises are solved
-    python3 kit.py test   run every test: the code, the notebooks (nbval), the browser test
+    python3 kit.py test   run every test: the code, the notebooks (nbval), the browser test;
+                          test --fast runs the unit layer only
     python3 kit.py bench  run the benchmarks (about 7 minutes) and write bench/RESULTS.md
     python3 kit.py room   the workshop's projector page (--simulate N to rehearse; --help)
     python3 kit.py lock   write requirements.lock from pyproject.toml (after changing dependencies)
@@ -237,6 +238,11 @@ def lock(_args: list[str]) -> int:
     return 0
 
 
+def test_args(args: list[str]) -> list[str]:
+    """pytest's arguments: --fast runs the unit layer only (no kernels, no browser, no servers)."""
+    return ["-m", "unit", *(a for a in args if a != "--fast")] if "--fast" in args else args
+
+
 @dataclass(frozen=True)
 class Command:
     """One subcommand: the groups of pyproject.toml it needs (None: no .venv) and what it does."""
@@ -248,7 +254,7 @@ class Command:
 COMMANDS = {
     "lab": Command((), lab),
     # test and bench build the browser edition's site too
-    "test": Command(("test", "lite"), lambda args: run("python", "-m", "pytest", *args)),
+    "test": Command(("test", "lite"), lambda args: run("python", "-m", "pytest", *test_args(args))),
     "bench": Command(("test", "lite"), lambda args: run("python", "-m", "bench.run", *args)),
     "room": Command((), lambda args: run("python", "-m", "smskit.room_command", *args)),
     "lite": Command(("lite",), lambda args: run("python", "-m", "lite", *args)),

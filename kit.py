@@ -3,7 +3,8 @@
 
     python3 kit.py lab    open your copy of the lessons (learner/) in JupyterLab;
                           lab --solutions opens notebooks/, where the exercises are solved
-    python3 kit.py test   run every test: the code, the notebooks (nbval), the browser test
+    python3 kit.py test   run every test: the code, the notebooks (nbval), the browser test;
+                          test --fast runs the unit layer only
     python3 kit.py bench  run the benchmarks (about 7 minutes) and write bench/RESULTS.md
     python3 kit.py room   the workshop's projector page (--simulate N to rehearse; --help)
     python3 kit.py lock   write requirements.lock from pyproject.toml (after changing dependencies)
@@ -230,7 +231,10 @@ def lab(args: list[str]) -> int:
 
 
 def test(args: list[str]) -> int:
-    """pytest, naming each test as it starts (the run takes minutes), unless told how loud to be."""
+    """pytest, naming each test as it starts (the run takes minutes), unless told how loud to be;
+    --fast runs the unit layer only (no kernels, no browser, no servers)."""
+    if "--fast" in args:
+        args = ["-m", "unit", *(a for a in args if a != "--fast")]
     told = any(a.startswith(("-q", "-v", "--quiet", "--verbose")) for a in args)
     return run("python", "-m", "pytest", *([] if told else ["-v"]), *args)
 

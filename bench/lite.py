@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lite.build import build
+from smskit.lessons import in_edition
 
 from .common import Spread
 
-LESSONS = ["00_start_here", "01_http_cookies", "02_sessions", "03_sms_conversations"]
+LESSONS = [lesson.notebook for lesson in in_edition("browser")]
 REPEATS = 2  # builds and lesson runs; a cold build is done once (it downloads everything)
 SITE_TARGET_MB, KERNEL_TARGET_S, RUN_ALL_TARGET_S = 50.0, 20.0, 60.0
 
@@ -59,7 +60,7 @@ def timed(work) -> float:
 
 
 def run() -> LiteResult:
-    from lite.drive import run_lesson, site_in_chromium  # needs playwright
+    from tests.drive import run_lesson, site_in_chromium  # needs playwright
 
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch)

@@ -90,7 +90,7 @@ def record_first_load(origin: str) -> dict[str, int]:
     the browser and is left out (/api/drive)."""
     from playwright.sync_api import sync_playwright
 
-    from lite.drive import CHROMIUM, CHROMIUM_ARGS, KERNEL_IDLE, PATIENCE_MS, expose_app
+    from tests.drive import CHROMIUM, CHROMIUM_ARGS, KERNEL_IDLE, PATIENCE_MS, expose_app
 
     answers: list[tuple[str, int]] = []
     with sync_playwright() as driver:
@@ -180,7 +180,7 @@ def served(variant: int, site: Path) -> tuple[subprocess.Popen, str]:
 
 
 def run() -> LiteRoomResult:
-    from lite.drive import run_lesson, site_in_chromium
+    from tests.drive import run_lesson, site_in_chromium
 
     site = build()
     process, origin = served(1, site)

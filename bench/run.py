@@ -40,7 +40,7 @@ PARTS = {
     5: ("lessons", "bench.lessons"),
     6: ("refusals", "bench.refusals"),
     7: ("room", "bench.room_latency"),
-    8: ("setup", "bench.setup"),
+    8: ("setup", "bench.install_time"),
     9: ("attacks", "bench.attacks"),
     10: ("lite", "bench.lite"),
     11: ("lite_room", "bench.lite_room"),

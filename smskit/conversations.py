@@ -18,10 +18,10 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 
-from .countdown import Expiry
+from .countdown import Countdown, Expiry
 from .events import MessageEvent
 from .numbers import mask_number
 from .optout import Keyword, keyword
@@ -29,7 +29,7 @@ from .optout import Keyword, keyword
 log = logging.getLogger(__name__)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Conversation:
     """What the model keeps of one From/To pair: its latest event, already interpreted."""
 
@@ -38,34 +38,41 @@ class Conversation:
     who: str
     count: int | None
     messages: int
-    body: str
+    message: str
     reply: str
     session: dict
     texted_at: float  # wall-clock epoch seconds of the latest message
     cookie_set_at: float | None  # ... of the latest reply that carried a session
     opted_out: bool
+    fields: dict = field(default_factory=dict)  # what the columns that read a request kept
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
-    """One conversation as shown; expires_in and since are seconds on the row's clock."""
+    """One conversation as shown: its record and its countdown, on the countdown's clock."""
 
-    who: str
-    sender: str
-    to: str
-    count: int | None
-    messages: int
-    message: str
-    reply: str
-    session: dict
-    expires_in: float | None  # None: no cookie
-    since: float | None  # since the last message
-    clock: str  # which clock the countdown follows
-    opted_out: bool
+    conversation: Conversation
+    countdown: Countdown
+
+    def __getattr__(self, name: str):
+        if name in Conversation.__slots__:  # the record's facts read as the row's own
+            return getattr(self.conversation, name)
+        raise AttributeError(name)
 
     @property
-    def masked_sender(self) -> str:
-        return mask_number(self.sender)
+    def expires_in(self) -> float | None:
+        """Seconds the cookie has left; None: no cookie."""
+        return self.countdown.left
+
+    @property
+    def since(self) -> float | None:
+        """Seconds since the last message."""
+        return self.countdown.since
+
+    @property
+    def clock(self) -> str:
+        """Which clock the countdown follows."""
+        return self.countdown.clock
 
 
 @dataclass(frozen=True)
@@ -87,25 +94,43 @@ class Totals:
         return ", ".join(parts)
 
 
+def hidden(text: str) -> str:
+    """A message body on a public screen: not shown at all."""
+    return ""
+
+
+MASKS = {"numbers": mask_number, "messages": hidden}  # what a public screen hides, and how
+
+
 @dataclass(frozen=True)
 class Column:
-    """One column of the conversation table; text and HTML views both read COLUMNS."""
+    """One column of the conversation table; the panel's text, its HTML and the room's cards
+    all read COLUMNS. `read` keeps a request's value (a MessageEvent's form) as fields[key];
+    `card` puts the column on the room's cards; `private` names what a public screen masks."""
 
-    key: str  # the HTML cell's class is smskit-<key>
+    key: str  # the HTML cell's class is smskit-<key>, the card's room-<key>
     title: str
     cell: Callable[[Row], str]
+    read: Callable[[MessageEvent], object] | None = None
+    card: bool = False
+    private: str | None = None  # a key of MASKS
+
+    def text(self, row: Row, reveal: Collection[str] = tuple(MASKS)) -> str:
+        """The cell's text; masked unless what it is (numbers, messages) is in reveal."""
+        text = self.cell(row)
+        return text if self.private is None or self.private in reveal else MASKS[self.private](text)
 
 
 COLUMNS = (
-    Column("who", "who", lambda r: r.who),
-    Column("from", "From", lambda r: r.sender),
+    Column("who", "who", lambda r: r.who, card=True, private="numbers"),
+    Column("from", "From", lambda r: r.sender, private="numbers"),
     Column("to", "To", lambda r: r.to),
-    Column("count", "count", lambda r: "-" if r.count is None else str(r.count)),
-    Column("expires", "expires in", lambda r: remaining(r.expires_in)),
+    Column("count", "count", lambda r: "-" if r.count is None else str(r.count), card=True),
+    Column("expires", "expires in", lambda r: remaining(r.expires_in), card=True),
     Column("clock", "clock", lambda r: r.clock),
-    Column("optout", "opted out", lambda r: "yes" if r.opted_out else "no"),
+    Column("optout", "opted out", lambda r: "yes" if r.opted_out else "no", card=True),
     Column("session", "session", lambda r: session_text(r.session)),
-    Column("message", "last message", lambda r: r.message),
+    Column("message", "last message", lambda r: r.message, card=True, private="messages"),
     Column("reply", "reply", lambda r: r.reply),
 )
 
@@ -150,10 +175,10 @@ def reply_text(event: MessageEvent) -> str:
     return f"HTTP {event.status}" if event.status >= 400 else "(no reply)"
 
 
-def table_text(totals: Totals, rows: list[Row]) -> str:
-    """The totals line, then COLUMNS as aligned plain text."""
-    table = [tuple(c.title for c in COLUMNS)] + [tuple(c.cell(r) for c in COLUMNS) for r in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(COLUMNS))]
+def table_text(totals: Totals, rows: list[Row], columns: tuple[Column, ...]) -> str:
+    """The totals line, then the columns as aligned plain text."""
+    table = [tuple(c.title for c in columns)] + [tuple(c.text(r) for c in columns) for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
     lines = [totals.text()]
     for line in table:
         cells = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
@@ -170,8 +195,12 @@ class Conversations:
         *,
         names: Callable[[str], str] | None = None,
         counter_key: str = "counter",
+        columns: tuple[Column, ...] | None = None,
     ):
+        """columns: what rows show (default: COLUMNS, as it is when the model is made)."""
         self.expiry, self.names, self.counter_key = expiry, names, counter_key
+        self.columns = COLUMNS if columns is None else columns
+        self._reads = [(c.key, c.read) for c in self.columns if c.read is not None]
         self._conversations: OrderedDict[tuple[str, str], Conversation] = OrderedDict()
         self._messages = self._refused = self._opted_out = 0
         self._lock = threading.Lock()
@@ -201,12 +230,13 @@ class Conversations:
                 who=old.who if old else self.names(event.sender) if self.names else event.sender,
                 count=count if isinstance(count, int) and not isinstance(count, bool) else None,
                 messages=(old.messages if old else 0) + 1,
-                body=event.body,
+                message=event.body,
                 reply=reply_text(event),
                 session=event.session,
                 texted_at=when,
                 cookie_set_at=when if event.session else (old.cookie_set_at if old else None),
                 opted_out=opted_out,
+                fields={key: read(event) for key, read in self._reads},
             )
             self._messages += 1
             self.version += 1
@@ -232,25 +262,11 @@ class Conversations:
         return None if conversation is None else self._row(conversation)
 
     def _row(self, c: Conversation) -> Row:
-        countdown = self.expiry.countdown(c.sender, c.to, c.texted_at, c.cookie_set_at)
-        return Row(
-            who=c.who,
-            sender=c.sender,
-            to=c.to,
-            count=c.count,
-            messages=c.messages,
-            message=c.body,
-            reply=c.reply,
-            session=c.session,
-            expires_in=countdown.left,
-            since=countdown.since,
-            clock=countdown.clock,
-            opted_out=c.opted_out,
-        )
+        return Row(c, self.expiry.countdown(c.sender, c.to, c.texted_at, c.cookie_set_at))
 
     def text(self, limit: int | None = None) -> str:
         """The totals and the rows as plain text (deterministic for a given history)."""
-        return table_text(self.totals(), self.rows(limit))
+        return table_text(self.totals(), self.rows(limit), self.columns)
 
     def __len__(self) -> int:
         return len(self._conversations)

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
-FOUR_HOURS = 4 * 60 * 60.0
+COOKIE_LIFETIME = 4 * 60 * 60.0  # Twilio's four-hour rule, in seconds: the only place it is written
 
 # Twilio's 11206 page names tab, CR, LF, VT and FF as invalid cookie characters, and an empty
 # name (https://www.twilio.com/docs/api/errors/11206); the other control characters are
@@ -107,6 +107,11 @@ def parse_set_cookie(header: str, now: float, request_path: str, date: str | Non
     return cookie
 
 
+def cookie_deadline(start: float, lifetime: float, expires: float | None = None) -> float:
+    """When Twilio stops sending a cookie whose lifetime runs from start (capped by expires)."""
+    return start + lifetime if expires is None else min(start + lifetime, expires)
+
+
 def _http_date(text: str) -> float | None:
     """An HTTP date as epoch seconds, or None when it cannot be read."""
     try:
@@ -121,10 +126,11 @@ class CookieJars:
     Safe to share between threads: each method holds the jars' lock.
     """
 
-    def __init__(self, clock, rule: ExpiryRule = ExpiryRule.FROM_SET, lifetime=FOUR_HOURS):
+    def __init__(self, clock, rule: ExpiryRule = ExpiryRule.FROM_SET, lifetime=None):
+        """lifetime: seconds (default: COOKIE_LIFETIME, Twilio's)."""
         self.clock = clock
         self.rule = ExpiryRule(rule)
-        self.lifetime = lifetime
+        self.lifetime = COOKIE_LIFETIME if lifetime is None else lifetime
         self.conversations: dict[tuple[str, str], Conversation] = {}
         self._lock = threading.RLock()
 
@@ -133,8 +139,7 @@ class CookieJars:
         start = cookie.set_at
         if self.rule is ExpiryRule.INACTIVITY and conversation.last_message_at is not None:
             start = max(start, conversation.last_message_at)
-        limit = start + self.lifetime
-        return limit if cookie.expires is None else min(limit, cookie.expires)
+        return cookie_deadline(start, self.lifetime, cookie.expires)
 
     def live_cookies(self, sender: str, to: str) -> list[tuple[Cookie, float]]:
         """The pair's unexpired cookies with their deadlines; expired ones are dropped."""

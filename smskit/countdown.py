@@ -9,7 +9,8 @@ Who knows when that is depends on the phone:
 * ``WallClock()``: real phones (and any conversation a jar does not hold). Twilio keeps the
   reply's cookie four hours, on the wall clock, from the last reply that set one.
 
-Each countdown names its clock, so a row can say which one it follows.
+Each countdown names its clock and carries the lifetime it counts down from, so a row can say
+which clock it follows and a bar can show the share left.
 """
 
 from __future__ import annotations
@@ -17,20 +18,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from . import cookies
 from .clock import SystemClock
-from .cookies import FOUR_HOURS
 
 WALL_CLOCK = "wall clock"
 LOCAL_TWILIO = "local Twilio"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Countdown:
     """Seconds the cookie has left (None: no cookie) and since the last message, by clock."""
 
     left: float | None
     since: float | None
     clock: str
+    lifetime: float  # what `left` counts down from
+
+    @property
+    def share(self) -> float:
+        """The part of the lifetime left, from 0 (gone or no cookie) to 1."""
+        return 0.0 if self.left is None else max(0.0, min(1.0, self.left / self.lifetime))
 
 
 class Expiry(Protocol):
@@ -47,14 +54,17 @@ class WallClock:
 
     label = WALL_CLOCK
 
-    def __init__(self, clock=None, lifetime: float = FOUR_HOURS):
+    def __init__(self, clock=None, lifetime: float | None = None):
+        """lifetime: seconds (default: smskit.cookies.COOKIE_LIFETIME, Twilio's)."""
         self.clock = clock if clock is not None else SystemClock()
-        self.lifetime = lifetime
+        self.lifetime = cookies.COOKIE_LIFETIME if lifetime is None else lifetime
 
     def countdown(self, sender, to, texted_at, cookie_set_at) -> Countdown:
         now = self.clock.now()
-        left = None if cookie_set_at is None else cookie_set_at + self.lifetime - now
-        return Countdown(left, now - texted_at, self.label)
+        if cookie_set_at is None:
+            return Countdown(None, now - texted_at, self.label, self.lifetime)
+        left = cookies.cookie_deadline(cookie_set_at, self.lifetime) - now
+        return Countdown(left, now - texted_at, self.label, self.lifetime)
 
 
 class LocalTwilioJars:
@@ -74,4 +84,5 @@ class LocalTwilioJars:
         now = self.twilio.clock.now()
         expires = jars.expires_at(sender, to)
         since = None if jar.last_message_at is None else now - jar.last_message_at
-        return Countdown(None if expires is None else expires - now, since, self.label)
+        left = None if expires is None else expires - now
+        return Countdown(left, since, self.label, jars.lifetime)

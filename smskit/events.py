@@ -33,6 +33,7 @@ class MessageEvent:
     status: int
     path: str
     when: datetime = field(default_factory=lambda: datetime.now(UTC))
+    form: dict = field(default_factory=dict)  # every request value, for columns that read one
 
     @property
     def refused(self) -> bool:
@@ -54,6 +55,7 @@ def event_from(response) -> MessageEvent:
         replies=replies,
         status=response.status_code,
         path=request.path,
+        form=request.values.to_dict(),
     )
 
 

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import nbformat
 
+from .lessons import exported
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 TARGET = ROOT / "quickstart" / "sms" / "sms_conversation.py"
-SOURCES = ("03_sms_conversations.ipynb", "05_export.ipynb")  # in this order
 TAG = "export"
 FOOTER = "app = production_app()\n"
 # Notebook 05's cells import what production needs where they begin, after 03's code.
@@ -28,11 +29,11 @@ COMMAND = "python -m smskit.export"
 
 def exported_cells(notebooks: Path) -> list[tuple[str, str]]:
     """(notebook name, source) of every code cell tagged "export": 03's, then 05's."""
-    cells = []
-    for name in SOURCES:
+    cells, sources = [], exported()  # in the catalogue's order
+    for name in sources:
         path = notebooks / name
         if not path.exists():
-            raise FileNotFoundError(f"{path} is missing: the export needs {' and '.join(SOURCES)}.")
+            raise FileNotFoundError(f"{path} is missing: the export needs {' and '.join(sources)}.")
         for cell in nbformat.read(path, as_version=4).cells:
             if cell.cell_type == "code" and TAG in cell.metadata.get("tags", []):
                 cells.append((path.name, cell.source.strip()))

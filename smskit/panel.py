@@ -25,14 +25,13 @@ import ipywidgets as widgets
 
 from .conversations import Conversations, Row, Totals
 from .countdown import LocalTwilioJars
-from .events import MessageEvent
 from .live import LiveStatus, live_status
 from .panel_view import ROWS, ConversationView
 from .phone import Phone
 from .server import InKernelServer, servers
 from .settings import SECRETS, Settings, load_settings, scrub
 from .simulator import Delivery, LocalTwilio
-from .throttle import RenderLoop
+from .widget_host import WidgetHost
 
 log = logging.getLogger(__name__)
 
@@ -108,14 +107,13 @@ class ConversationPanel:
         )
         self.view = ConversationView(self.model, rows)
         self._log: deque[str] = deque(maxlen=LOG_LINES)
-        self._render_lock = threading.Lock()
-        self.renders = 0
         self._build_widgets(sender, to)
         self._set_live(live_status(server, path=path, settings=settings))
-        self._loop = RenderLoop(self.render, interval=interval, tick=TICK, name="smskit-panel")
-        self._unsubscribe = server.events.subscribe(self._on_event)
+        self.host = WidgetHost(
+            server.events, self.model, self.root, self._draw,
+            interval=interval, tick=TICK, name="smskit-panel",
+        )  # fmt: skip
         self._handler = self._attach_log_handler()
-        self.render()
         with _panels_lock:
             old, _panels[server.name] = _panels.get(server.name), self
         if old is not None:
@@ -187,25 +185,23 @@ class ConversationPanel:
     def max_rows(self) -> int:
         return self.view.max_rows
 
+    @property
+    def renders(self) -> int:
+        return self.host.renders
+
     def _repr_mimebundle_(self, **kwargs) -> dict:
         """Show the widgets; the text form stays the same run after run (nbval compares it)."""
-        bundle = self.root._repr_mimebundle_(**kwargs) or {}
-        return {**bundle, "text/plain": repr(self)}
+        return self.host.bundle(repr(self), **kwargs)
 
     def __repr__(self) -> str:
         return f"<ConversationPanel for {self.server.name!r}; text view: panel.text()>"
 
     # ---- what arrives --------------------------------------------------------------------
 
-    def _on_event(self, event: MessageEvent) -> None:
-        """Hand the event to the model (on a request thread) and ask for a render."""
-        self.model.add(event)
-        self._loop.poke()
-
     def add_log_line(self, line: str) -> None:
         """Append one request log line (any thread); secrets are masked."""
         self._log.append(scrub(line, *self._secrets))
-        self._loop.poke()
+        self.host.poke()
 
     def _attach_log_handler(self) -> _LogToPanel:
         """Route the server's log to this panel, replacing any handler a former panel left."""
@@ -245,7 +241,7 @@ class ConversationPanel:
         else:
             error = html.escape(scrub(str(delivery.error), *self._secrets))
             self.outcome.value = f"<span style='color:#b00'>{error}</span>"
-        self._loop.poke()
+        self.host.poke()
         return delivery
 
     def advance(self, hours: float) -> None:
@@ -256,7 +252,7 @@ class ConversationPanel:
     def show_live(self, status: LiveStatus) -> None:
         """Show what smskit.live reports (a LiveStatus) in the header: public URL and number."""
         self._set_live(status)
-        self._loop.poke()
+        self.host.poke()
 
     def _set_live(self, status: LiveStatus) -> None:
         self.public_url = status.webhook_url
@@ -286,15 +282,16 @@ class ConversationPanel:
 
     def render(self) -> None:
         """Put the current state into the widgets (any thread; unchanged values send nothing)."""
-        with self._render_lock:
-            self.header.value = self._header_html()
-            self.clock_label.value = self._clock_html()
-            self.view.render()
-            lines = "\n".join(
-                html.escape(line, quote=False) for line in reversed(list(self._log)[-30:])
-            )
-            self.log_view.value = f"<pre class='smskit-log'>{lines or '(no requests yet)'}</pre>"
-            self.renders += 1
+        self.host.render()
+
+    def _draw(self) -> None:
+        self.header.value = self._header_html()
+        self.clock_label.value = self._clock_html()
+        self.view.render()
+        lines = "\n".join(
+            html.escape(line, quote=False) for line in reversed(list(self._log)[-30:])
+        )
+        self.log_view.value = f"<pre class='smskit-log'>{lines or '(no requests yet)'}</pre>"
 
     def _header_html(self) -> str:
         public = (
@@ -325,31 +322,17 @@ class ConversationPanel:
 
     @property
     def closed(self) -> bool:
-        return not self._loop.alive
+        return self.host.closed
 
     def close(self) -> None:
         """Stop listening: unsubscribe, detach the log handler, end the loop, close widgets."""
         if self.closed:
             return
-        self._unsubscribe()
         logging.getLogger(SERVER_LOGGER).removeHandler(self._handler)
-        self._loop.close()
-        for widget in descendants(self.root):
-            widget.close()
+        self.host.close()
         with _panels_lock:
             if _panels.get(self.server.name) is self:
                 del _panels[self.server.name]
-
-
-def descendants(widget: widgets.Widget) -> list[widgets.Widget]:
-    """widget and every widget inside it, their Layout and Style widgets included."""
-    found = [widget]
-    for part in ("layout", "style"):
-        if isinstance(getattr(widget, part, None), widgets.Widget):
-            found.append(getattr(widget, part))
-    for child in getattr(widget, "children", ()):
-        found += descendants(child)
-    return found
 
 
 def panels() -> dict[str, ConversationPanel]:

@@ -10,18 +10,18 @@ import html
 
 import ipywidgets as widgets
 
-from .conversations import COLUMNS, Conversations, Row
+from .conversations import Column, Conversations, Row
 
 ROWS = 20  # conversations shown; the rest are counted in the totals
 
 
-def table_html(rows: list[Row]) -> str:
-    """COLUMNS as an HTML table, one <tr data-from data-to> per row, newest first."""
-    head = "".join(f"<th class='smskit-{c.key}'>{html.escape(c.title)}</th>" for c in COLUMNS)
+def table_html(rows: list[Row], columns: tuple[Column, ...]) -> str:
+    """The columns as an HTML table, one <tr data-from data-to> per row, newest first."""
+    head = "".join(f"<th class='smskit-{c.key}'>{html.escape(c.title)}</th>" for c in columns)
     body = []
     for row in rows:
         cells = "".join(
-            f"<td class='smskit-{c.key}'>{html.escape(c.cell(row))}</td>" for c in COLUMNS
+            f"<td class='smskit-{c.key}'>{html.escape(c.text(row))}</td>" for c in columns
         )
         pair = f"data-from='{html.escape(row.sender)}' data-to='{html.escape(row.to)}'"
         body.append(f"<tr {pair}>{cells}</tr>")
@@ -45,4 +45,4 @@ class ConversationView:
         rows, totals = self.model.rows(self.max_rows), self.model.totals()
         shown = f" (the {len(rows)} most recent shown)" if totals.conversations > len(rows) else ""
         self.totals_label.value = f"<b class='smskit-totals'>{totals.text()}</b>{shown}"
-        self.table.value = table_html(rows)
+        self.table.value = table_html(rows, self.model.columns)

@@ -20,23 +20,21 @@ import os
 import secrets
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import ipywidgets as widgets
 import segno
 
-from .conversations import Conversations, Row, ago, counted
-from .cookies import FOUR_HOURS
+from .conversations import Column, Conversations, Row, ago, counted
 from .countdown import Expiry, LocalTwilioJars, WallClock
 from .events import MessageEvent
 from .live import go_live
 from .numbers import display_number, mask_number
-from .panel import descendants
 from .rehearsal import Rehearsal
 from .server import InKernelServer, serve
 from .settings import SECRETS, Settings, load_settings, scrub
-from .throttle import RenderLoop
+from .widget_host import WidgetHost
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +60,7 @@ STYLE = """<style>
 .room-bar > div { height: 100%; background: #2a7ae2; }
 .room-since, .room-optout { font-size: 13px; color: #666; }
 .room-optout { color: #b00; font-weight: 600; }
-.room-body { font-size: 14px; overflow-wrap: anywhere; }
+.room-message { font-size: 14px; overflow-wrap: anywhere; }
 .room-compact .room-cards { gap: 4px;
   grid-template-columns: repeat(auto-fill, minmax(120px, 1fr)); }
 .room-compact .room-card { padding: 3px 6px; }
@@ -76,22 +74,22 @@ def qr_svg(number: str) -> str:
     return segno.make(f"sms:{number}", error="m").svg_inline(scale=6, dark="#000", light="#fff")
 
 
-def card_html(row: Row, *, show_numbers: bool, show_bodies: bool) -> str:
-    """One conversation's card: who, count, a bar of the cookie's four hours, when, opt-out."""
-    who = row.sender if show_numbers else mask_number(row.sender)
-    share = 0.0 if row.expires_in is None else max(0.0, min(1.0, row.expires_in / FOUR_HOURS))
-    count = "-" if row.count is None else str(row.count)
-    parts = [
-        f"<div class='room-who'>{html.escape(who)}</div>",
-        f"<div class='room-count'>{count}</div>",
-        f"<div class='room-bar' title='{row.clock}'><div style='width:{share:.1%}'></div></div>",
-        f"<div class='room-since'>{ago(row.since)}</div>",
-    ]
-    if row.opted_out:
-        parts.append("<div class='room-optout'>opted out (STOP)</div>")
-    if show_bodies:
-        parts.append(f"<div class='room-body'>{html.escape(row.message)}</div>")
+def card_html(row: Row, columns: tuple[Column, ...], reveal: Collection[str] = ()) -> str:
+    """One conversation's card: the columns marked for cards, masked but for what is revealed
+    (smskit.conversations.MASKS); the countdown is a bar of the cookie's lifetime."""
+    parts = []
+    for column in (c for c in columns if c.card):
+        text = column.text(row, reveal)
+        if column.key == "expires":
+            share, clock = row.countdown.share, html.escape(row.clock)
+            parts.append(f"<div class='room-bar' title='{clock}'><div style='width:{share:.1%}'>")
+            parts.append(f"</div></div><div class='room-since'>{ago(row.since)}</div>")
+        elif column.key == "optout":
+            parts.append("<div class='room-optout'>opted out (STOP)</div>" if row.opted_out else "")
+        elif text:
+            parts.append(f"<div class='room-{column.key}'>{html.escape(text)}</div>")
     out = " room-out" if row.opted_out else ""
+    count = "-" if row.count is None else row.count
     return f"<div class='room-card{out}' data-count='{count}'>{''.join(parts)}</div>"
 
 
@@ -133,43 +131,43 @@ class Room:
         self.status_label = widgets.HTML()
         self.totals_label = widgets.HTML()
         self.cards = widgets.HTML()
-        self._render_lock = threading.Lock()
-        self.renders = 0
         join = widgets.HTML(join_html(number))
         controls = widgets.HBox([self.show_numbers, self.show_bodies])
         self.root = widgets.VBox(
             [widgets.HTML(STYLE), join, self.status_label, controls, self.totals_label, self.cards]
         )
         self.root.add_class("room")
+        self.host = WidgetHost(
+            server.events, self.model, self.root, self._draw,
+            interval=INTERVAL, tick=TICK, name="smskit-room",
+        )  # fmt: skip
         for toggle in (self.show_numbers, self.show_bodies):
             toggle.observe(lambda _: self.render(), "value")
-        self.render()
-        self._loop = RenderLoop(self.render, interval=INTERVAL, tick=TICK, name="smskit-room")
-        self._unsubscribe = server.events.subscribe(self._on_event)
 
-    def _on_event(self, event: MessageEvent) -> None:
-        self.model.add(event)
-        self._loop.poke()
+    @property
+    def renders(self) -> int:
+        return self.host.renders
 
     def render(self) -> None:
         """Cards newest first, the totals and the status line (any thread)."""
-        with self._render_lock:
-            rows, totals = self.model.rows(), self.model.totals()
-            show = {"show_numbers": self.show_numbers.value, "show_bodies": self.show_bodies.value}
-            cards = "".join(card_html(row, **show) for row in rows)
-            compact = " room-compact" if len(rows) > COMPACT_FROM else ""
-            self.cards.value = (
-                f"<div class='room-cards-box{compact}'><div class='room-cards'>{cards}</div></div>"
-            )
-            self.totals_label.value = f"<div class='room-totals'>{html.escape(totals.text())}</div>"
-            line = self.rehearsal.summary() if self.rehearsal else self.status
-            safe = html.escape(scrub(line, *self._secrets))
-            self.status_label.value = f"<div class='room-status'>{safe}</div>"
-            self.renders += 1
+        self.host.render()
+
+    def _draw(self) -> None:
+        rows, totals = self.model.rows(), self.model.totals()
+        reveal = {"numbers": self.show_numbers.value, "messages": self.show_bodies.value}
+        shown = [what for what, on in reveal.items() if on]
+        cards = "".join(card_html(row, self.model.columns, shown) for row in rows)
+        compact = " room-compact" if len(rows) > COMPACT_FROM else ""
+        self.cards.value = (
+            f"<div class='room-cards-box{compact}'><div class='room-cards'>{cards}</div></div>"
+        )
+        self.totals_label.value = f"<div class='room-totals'>{html.escape(totals.text())}</div>"
+        line = self.rehearsal.summary() if self.rehearsal else self.status
+        safe = html.escape(scrub(line, *self._secrets))
+        self.status_label.value = f"<div class='room-status'>{safe}</div>"
 
     def _repr_mimebundle_(self, **kwargs) -> dict:
-        bundle = self.root._repr_mimebundle_(**kwargs) or {}
-        return {**bundle, "text/plain": repr(self)}
+        return self.host.bundle(repr(self), **kwargs)
 
     def __repr__(self) -> str:
         number = self.number or "no number yet"
@@ -177,12 +175,9 @@ class Room:
 
     def close(self) -> None:
         """Stop listening and rehearsing, end the render loop, close the widgets."""
-        self._unsubscribe()
-        self._loop.close()
+        self.host.close()
         if self.rehearsal is not None:
             self.rehearsal.stop()
-        for widget in descendants(self.root):
-            widget.close()
 
 
 @dataclass(frozen=True)

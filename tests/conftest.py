@@ -1,9 +1,7 @@
-"""Fixtures in the style of Flask's tutorial: the app, a test client, and the local Twilio."""
+"""Every fixture of the suite: the app and a test client in the style of Flask's tutorial, the
+local Twilio, server processes, and the stand-ins for ngrok's agent and Twilio's REST API."""
 
 import os
-import socket
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -15,17 +13,27 @@ if os.environ.get("SMSKIT_LIVE_TESTS") != "1":
 # writes no key file into the repository (tests that need no key remove it themselves).
 os.environ.setdefault("FLASK_SECRET_KEY", "test suite key, 32 characters or more")
 
+from pyngrok import conf  # noqa: E402
+
 from quickstart.sms.sms_conversation import production_app  # noqa: E402
 from smskit import LocalTwilio, SimulatedClock  # noqa: E402
 from smskit.processes import start_server, stop_server  # noqa: E402
+from smskit.tunnel import close_all  # noqa: E402
+from smskit.twilio_number import hookups, restore_number  # noqa: E402
+from tests.fakes import ngrok_agent  # noqa: E402
+from tests.fakes.stand_ins import TwilioApi, agents  # noqa: E402
+from tests.support import KEY, QUICKSTART, TOKEN  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-QUICKSTART = ROOT / "quickstart" / "sms" / "sms_conversation.py"
-TOKEN = "12345"  # a test auth token, not a real one
-OUR_NUMBER = "+15005550006"  # Twilio's magic test number
+LAYERS = ("notebook", "browser", "slow")  # a test in none of these is in the unit layer
 
 
-KEY = "test key, 32 characters or more as required"
+def pytest_collection_modifyitems(items):
+    """Give each test its layer: nbval's lesson cells are notebook tests, the rest unmarked unit."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.notebook)
+        elif not any(item.get_closest_marker(layer) for layer in LAYERS):
+            item.add_marker(pytest.mark.unit)
 
 
 @pytest.fixture
@@ -55,39 +63,6 @@ def twilio(app, clock):
     return LocalTwilio(app, clock=clock)
 
 
-def status_of(port: int, raw: bytes, seconds: float = 30) -> str:
-    """Send raw bytes to 127.0.0.1:port; the status line of the answer ("" if none)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=seconds) as conn:
-        conn.sendall(raw)
-        answer = b""
-        while b"\r\n" not in answer:
-            data = conn.recv(4096)
-            if not data:
-                break
-            answer += data
-    return answer.split(b"\r\n")[0].decode()
-
-
-def execute_allowing_errors(notebook, folder: Path, timeout: int = 60) -> None:
-    """Run notebook in a real kernel, in folder; a failing cell keeps its error as an output."""
-    from nbclient import NotebookClient
-
-    client = NotebookClient(
-        notebook,
-        timeout=timeout,
-        kernel_name="python3",
-        allow_errors=True,
-        record_timing=False,
-        resources={"metadata": {"path": str(folder)}},
-    )
-    client.execute()
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
 @pytest.fixture
 def run_server():
     """Start server processes (a command list and its port); stop them after the test."""
@@ -110,4 +85,29 @@ def quickstart_copy(tmp_path):
     return copy
 
 
-PYTHON = sys.executable
+@pytest.fixture
+def agent(tmp_path, monkeypatch):
+    """Install a stand-in agent (mode ok, exit, offline or hang) as pyngrok's ngrok binary."""
+    monkeypatch.setattr(conf.get_default(), "config_path", str(tmp_path / "ngrok.yml"))
+    logs = []
+
+    def install(mode="ok"):
+        binary, log = ngrok_agent.install(tmp_path, mode)
+        monkeypatch.setattr(conf.get_default(), "ngrok_path", str(binary))
+        logs.append(log)
+        return log
+
+    yield install
+    close_all()
+    for log in logs:
+        assert agents(log) == [], "an ngrok agent was left running"
+
+
+@pytest.fixture
+def twilio_api():
+    """A stand-in for api.twilio.com; any number still pointed somewhere is restored after."""
+    stand_in = TwilioApi(sms_method="GET")
+    yield stand_in
+    for phone_number in hookups():
+        restore_number(phone_number)
+    stand_in.server.stop()

@@ -16,43 +16,26 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from smskit.processes import free_port
+from tests.support import ARTIFACTS
 
 playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
 
-from lite.drive import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - needs playwright
+from tests.drive import CHROMIUM, LONG, chromium_page  # noqa: E402 - needs playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "notebooks/04_go_live.ipynb"
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 BOOTS, TWILIO_NUMBER = "+14158675310", "+15005550006"  # a sender the notebook does not use
-LONG = 60_000  # ms: generous waits for a shared two-core machine
 
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.slow,
     pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)"),
 ]
-
-
-@contextmanager
-def chromium_page(width: int, height: int) -> Iterator:
-    """A page of Debian's Chromium (headless, found on PATH), closed with its browser after."""
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            page.set_default_timeout(LONG)
-            yield page
-        finally:
-            browser.close()
 
 
 def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 90) -> None:

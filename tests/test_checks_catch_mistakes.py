@@ -17,7 +17,9 @@ import pytest
 
 from smskit.events import EventFeed, MessageEvent
 from smskit.learner import CHECK_TAG, SOLUTION_TAG
-from tests.conftest import ROOT, execute_allowing_errors
+from tests.support import ROOT, execute_allowing_errors
+
+pytestmark = pytest.mark.notebook  # runs lessons in real kernels
 
 NOTEBOOKS = ROOT / "notebooks"
 

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from smskit.processes import free_port
-from tests.conftest import PYTHON, QUICKSTART
+from tests.support import PYTHON, QUICKSTART
 
 GEORGE, STRANGER, OURS = "+14158675309", "+14155550100", "+15005550006"
 

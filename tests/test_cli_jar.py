@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from tests.conftest import PYTHON
 from tests.fakes.sockets import ScriptedServer, answer
+from tests.support import PYTHON
 from tests.test_cli import GEORGE, smskit_text
 
 REPLY = b"<Response><Message>ok</Message></Response>"

@@ -19,8 +19,8 @@ from flask import Flask, request
 from quickstart.sms.sms_conversation import CONVERSATION_LIFETIME, reply
 from smskit import LocalTwilio, serve
 from smskit.processes import free_port, gunicorn_command
-from tests.conftest import OUR_NUMBER
 from tests.figures import record
+from tests.support import OUR_NUMBER
 
 CONVERSATIONS, MESSAGES = 200, 20
 GEORGE = "+14158675309"

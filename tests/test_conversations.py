@@ -164,9 +164,24 @@ def test_numbers_are_masked_for_a_projector():
     assert mask_number("") == "•••"
 
 
-def test_rows_offer_their_masked_sender(model):
+def test_masking_is_the_columns_formatter_and_lifts_only_what_is_revealed(model):
+    model.add(event(GEORGE, 1, body="a secret"))
+    row, columns = model.row(GEORGE, OURS), {c.key: c for c in COLUMNS}
+    assert columns["from"].text(row, reveal=()) == "+1 415 ••• 5309"
+    assert columns["message"].text(row, reveal=("numbers",)) == ""
+    assert columns["message"].text(row, reveal=("messages",)) == "a secret"
+    assert columns["from"].text(row) == GEORGE  # a private screen (the panel) reveals all
+
+
+def test_a_row_is_its_conversation_and_its_countdown_not_a_copy(model, wall):
     model.add(event(GEORGE, 1))
-    assert model.row(GEORGE, OURS).masked_sender == "+1 415 ••• 5309"
+    first = model.row(GEORGE, OURS)
+    wall.advance(minutes=5)
+    later = model.row(GEORGE, OURS)
+    assert later.conversation is first.conversation  # the record is shared, frozen
+    assert later.expires_in == first.expires_in - 300 and later.since == 300
+    with pytest.raises(AttributeError):
+        first.conversation.count = 2
 
 
 def cells_of(table: str) -> list[list[str]]:
@@ -181,10 +196,10 @@ def test_the_text_and_html_views_show_the_same_columns_in_the_same_order(model):
     lines = model.text().splitlines()
     assert lines[1].split() == " ".join(c.title for c in COLUMNS).split()
     rows = model.rows()
-    table = table_html(rows)
+    table = table_html(rows, COLUMNS)
     headers = [html.unescape(h) for h in re.findall(r"<th class[^>]*>(.*?)</th>", table)]
     assert headers == [c.title for c in COLUMNS]
-    assert cells_of(table) == [[c.cell(r) for c in COLUMNS] for r in rows]
+    assert cells_of(table) == [[c.text(r) for c in COLUMNS] for r in rows]
     for line, cells in zip(lines[2:], cells_of(table), strict=True):
         assert [cell for cell in cells if cell] == [
             cell for cell in re.split(r"\s{2,}", line) if cell

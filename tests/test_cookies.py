@@ -8,7 +8,7 @@ from flask import Flask, make_response, request
 
 from smskit import CookieJars, ExpiryRule, LocalTwilio, SimulatedClock
 from smskit.cookies import InvalidSetCookie, parse_set_cookie, path_matches
-from tests.conftest import OUR_NUMBER
+from tests.support import OUR_NUMBER
 
 GEORGE, BOOTS = "+14158675309", "+14158675310"
 

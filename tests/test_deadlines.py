@@ -16,8 +16,8 @@ import pytest
 from smskit import LocalTwilio
 from smskit.processes import free_port
 from smskit.transport import Deadlines, split_overrides
-from tests.conftest import OUR_NUMBER
 from tests.fakes.sockets import ScriptedServer, answer, stall, stalled_address, trickle
+from tests.support import OUR_NUMBER
 
 GEORGE = "+14158675309"
 REPLY = b"<Response><Message>made it</Message></Response>"

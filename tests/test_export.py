@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from smskit import export
-from tests.conftest import PYTHON, QUICKSTART, ROOT
+from tests.support import PYTHON, QUICKSTART, ROOT
 
 
 def test_the_quickstart_is_in_sync_with_the_notebooks():

@@ -26,9 +26,8 @@ from smskit import serve
 from smskit.clock import SystemClock
 from smskit.cookies import parse_set_cookie
 from smskit.twiml import reply_texts
-from tests.conftest import TOKEN
 from tests.figures import record
-from tests.test_handler import session_cookie
+from tests.support import TOKEN, session_cookie
 
 FORM = "application/x-www-form-urlencoded"
 MAX_REQUEST_LINE = 65_536  # bytes http.server (under werkzeug) reads of a request line

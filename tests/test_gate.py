@@ -12,8 +12,8 @@ from flask import Flask, request
 
 from smskit import serve, server
 from smskit.gate import request_is_complete
-from tests.conftest import status_of
 from tests.fakes.slow_clients import OPENINGS, SlowClients
+from tests.support import status_of
 
 FORM = b"POST /f HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
 

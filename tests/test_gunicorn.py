@@ -7,7 +7,7 @@ import pytest
 
 from smskit import LocalTwilio
 from smskit.processes import free_port, gunicorn_command
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 pytestmark = pytest.mark.slow
 

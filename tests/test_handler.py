@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from quickstart.sms.sms_conversation import create_app, e164, name_for
-from tests.conftest import OUR_NUMBER
+from tests.support import OUR_NUMBER, session_cookie
 
 SEED_PEOPLE = {"4158675309": "Curious George", "4158675310": "Boots", "4158675311": "Virgil"}
 
@@ -64,11 +64,6 @@ def test_a_missing_field_gets_400_with_the_reason(client, missing):
     assert response.status_code == 400
     assert response.mimetype == "text/plain"
     assert "From and To are required" in response.get_data(as_text=True)
-
-
-def session_cookie(app, session: dict) -> str:
-    """A session cookie exactly as app would sign it."""
-    return app.session_interface.get_signing_serializer(app).dumps(session)
 
 
 def bad_cookies(app) -> dict[str, str]:

@@ -19,7 +19,7 @@ from packaging.utils import canonicalize_name
 
 import kit
 from smskit.processes import free_port
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 
 def pinned() -> dict[str, str]:

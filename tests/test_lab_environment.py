@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 import kit
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("0*.ipynb"))
 

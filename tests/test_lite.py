@@ -35,17 +35,15 @@ from lite.build import (
 from lite.serve import site_server, site_url
 from smskit import LocalTwilio, edition, server
 from smskit.inprocess import InProcessServer, serve_in_process, uninstall_adapter
+from smskit.lessons import in_edition
 from smskit.wire import exchange_lines
 
 ROOT = Path(__file__).resolve().parent.parent
-LESSONS = ["00_start_here", "01_http_cookies", "02_sessions", "03_sms_conversations"]
-# The outputs each lesson teaches with: the cookie headers in 01, the decoded session in 02,
-# the counts in 03. They must read the same in the browser as on the desktop.
-KEY_CELLS = {
-    "01_http_cookies": ["c012", "c014", "c016", "c021", "c022", "c028", "c030", "c044", "c046"],
-    "02_sessions": ["c006", "c010", "c012", "c015", "c017", "c029", "c033", "c035"],
-    "03_sms_conversations": ["c041", "c043", "c045", "c049", "c051", "c058", "c060", "c062"],
-}
+BROWSER = in_edition("browser")
+LESSONS = [lesson.notebook for lesson in BROWSER]
+# The outputs each lesson teaches with (the catalogue's browser_key_cells: the cookie headers in
+# 01, the decoded session in 02, the counts in 03) must read the same as on the desktop.
+KEY_CELLS = {lesson.notebook: lesson.browser_key_cells for lesson in BROWSER}
 
 
 @pytest.fixture
@@ -248,10 +246,11 @@ def site():
     return build()
 
 
+@pytest.mark.browser
 @pytest.mark.slow
 def test_lessons_00_to_03_run_in_chromium_like_on_the_desktop(site):
     assert (site / "files" / "learner" / "03_sms_conversations.ipynb").exists()  # both editions
-    drive = pytest.importorskip("lite.drive", reason="the playwright package is missing")
+    drive = pytest.importorskip("tests.drive", reason="the playwright package is missing")
     if drive.CHROMIUM is None:
         pytest.skip("no chromium on PATH (apt-get install chromium)")
     runs = {}

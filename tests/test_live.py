@@ -23,8 +23,6 @@ from tests.fakes.stand_ins import (
     starts,
 )
 
-pytest_plugins = ["tests.fakes.fixtures"]  # the agent and twilio_api fixtures
-
 
 @pytest.fixture
 def server(app):

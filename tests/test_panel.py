@@ -166,7 +166,7 @@ def test_recreating_the_panel_leaves_one_subscriber_and_one_log_handler(server):
         LocalTwilio(server.url + "/sms").text(GEORGE, TWILIO_NUMBER, "hi")
         assert (first.totals().messages, second.totals().messages) == (0, 0)
         assert third.totals().messages == 1
-        assert not first._loop.alive and not second._loop.alive
+        assert not first.host.loop.alive and not second.host.loop.alive
     finally:
         third.close()
     assert [h for h in logging.getLogger(SERVER_LOGGER).handlers if h.name == HANDLER_NAME] == []

@@ -14,8 +14,8 @@ import pytest
 
 from smskit import LocalTwilio
 from smskit.processes import free_port
-from tests.conftest import OUR_NUMBER, ROOT, TOKEN
 from tests.fakes.slow_clients import KINDS, SlowClients
+from tests.support import OUR_NUMBER, ROOT, TOKEN
 
 FOLDER = ROOT / "quickstart"
 KEY = "a production key of 32 characters or more"

@@ -22,7 +22,7 @@ from quickstart.sms.sms_conversation import (
 )
 from smskit import LocalTwilio, serve
 from smskit.processes import free_port
-from tests.conftest import OUR_NUMBER, PYTHON, TOKEN, status_of
+from tests.support import OUR_NUMBER, PYTHON, TOKEN, status_of
 
 KEY = "a production key of 32 characters or more"
 GEORGE = "+14158675309"

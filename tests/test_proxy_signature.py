@@ -11,8 +11,8 @@ import pytest
 import urllib3
 
 from smskit import LocalTwilio, serve
-from tests.conftest import OUR_NUMBER, TOKEN
 from tests.fakes.edge import edge_app
+from tests.support import OUR_NUMBER, TOKEN
 
 PUBLIC = "https://abc123.ngrok.app/sms"
 GEORGE = "+14158675309"

@@ -5,7 +5,7 @@ import pytest
 from flask import Flask, Response, redirect, request
 
 from smskit import LocalTwilio
-from tests.conftest import OUR_NUMBER
+from tests.support import OUR_NUMBER
 
 GEORGE = "+14158675309"
 

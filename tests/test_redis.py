@@ -26,7 +26,7 @@ from smskit.processes import (
     stop_server,
 )
 from smskit.race import race_outcome
-from tests.conftest import OUR_NUMBER, PYTHON, ROOT, TOKEN
+from tests.support import OUR_NUMBER, PYTHON, ROOT, TOKEN
 
 KEY = "a production key of 32 characters or more"
 GEORGE = "+14158675309"

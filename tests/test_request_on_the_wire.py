@@ -10,8 +10,8 @@ from flask import Flask, Response, request
 from smskit import LocalTwilio
 from smskit.cookies import InvalidSetCookie, parse_set_cookie
 from smskit.simulator import PARAMETER_ORDER
-from tests.conftest import OUR_NUMBER
 from tests.fakes.sockets import ScriptedServer, answer
+from tests.support import OUR_NUMBER
 
 GEORGE = "+14158675309"
 CAPTURED_ORDER = [

@@ -16,11 +16,9 @@ from smskit import LocalTwilio, serve, servers
 from smskit.live import go_live, go_local
 from smskit.panel import ConversationPanel, panels
 from smskit.server import MAX_WORKERS, WORKER_THREAD_PREFIX
-from tests.conftest import OUR_NUMBER, port_is_free
 from tests.fakes.stand_ins import LIVE_SETTINGS, agents, created, starts
 from tests.figures import record
-
-pytest_plugins = ["tests.fakes.fixtures"]  # the stand-in ngrok agent and Twilio API
+from tests.support import OUR_NUMBER, port_is_free
 
 GEORGE = "+14158675309"
 

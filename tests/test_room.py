@@ -20,8 +20,6 @@ from smskit.room import Room, RoomOptions, open_room, qr_svg
 from smskit.settings import Settings
 from tests.fakes.stand_ins import LIVE_SETTINGS, NUMBER, TWILIO_TOKEN
 
-pytest_plugins = ["tests.fakes.fixtures"]  # the stand-in ngrok agent and Twilio API
-
 GEORGE, OURS = "+14158675309", "+15005550006"
 
 

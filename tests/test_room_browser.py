@@ -22,14 +22,17 @@ import pytest
 from smskit.numbers import mask_number
 from smskit.processes import free_port
 from smskit.rehearsal import BODIES, phone_number, planned
-from tests.test_browser import ARTIFACTS, CHROMIUM, LONG, chromium_page
+from tests.support import ARTIFACTS
 
 playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
+
+from tests.drive import CHROMIUM, LONG, chromium_page  # noqa: E402 - needs playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 PHONES, MESSAGES, SEED, RATE = 50, 150, 5, 25  # seed 5: four phones end opted out
 
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.slow,
     pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)"),
 ]
@@ -121,5 +124,5 @@ def test_the_rehearsed_room_shows_each_phones_count_and_hides_who_and_what(room_
     page.screenshot(path=ARTIFACTS / "room.png", full_page=True)
 
     page.get_by_role("button", name="Show messages").click()  # the instructor's toggle
-    expect(page.locator(".room-body").first).to_be_visible()
+    expect(page.locator(".room-message").first).to_be_visible()
     assert any(body in page.inner_text("body") for body in BODIES)

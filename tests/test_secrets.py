@@ -24,13 +24,12 @@ import pytest
 from quickstart.sms.sms_conversation import create_app
 from smskit import LocalTwilio, serve
 from smskit.live import go_live
-from smskit.panel import ConversationPanel, descendants
+from smskit.panel import ConversationPanel
 from smskit.settings import NAMES
-from tests.conftest import OUR_NUMBER, ROOT
+from smskit.widget_host import descendants
 from tests.fakes.stand_ins import LIVE_SETTINGS
 from tests.figures import record
-
-pytest_plugins = ["tests.fakes.fixtures"]  # the stand-in ngrok agent and Twilio API
+from tests.support import OUR_NUMBER, ROOT
 
 HEX32 = r"[0-9a-fA-F]{32}"
 PATTERNS = {

@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from smskit import LocalTwilio, serve, servers, stop
-from tests.conftest import OUR_NUMBER, port_is_free
+from tests.support import OUR_NUMBER, port_is_free
 
 GEORGE = "+14158675309"
 

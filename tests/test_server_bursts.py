@@ -14,7 +14,7 @@ from flask import Flask, request
 
 from smskit import serve
 from smskit import server as server_module
-from tests.conftest import status_of
+from tests.support import status_of
 
 BROKEN_CHUNKED = (
     b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"

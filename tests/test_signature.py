@@ -4,7 +4,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from smskit import LocalTwilio
-from tests.conftest import OUR_NUMBER, TOKEN
+from tests.support import OUR_NUMBER, TOKEN
 
 PUBLIC_URL = "https://abc123.ngrok.app/sms"
 

@@ -10,7 +10,7 @@ from smskit import LocalTwilio, serve
 from smskit.processes import free_port
 from smskit.simulator import segments
 from smskit.twiml import reply_texts
-from tests.conftest import OUR_NUMBER, TOKEN
+from tests.support import OUR_NUMBER, TOKEN
 
 GEORGE = "+14158675309"
 

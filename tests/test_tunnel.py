@@ -19,11 +19,9 @@ from smskit import tunnel
 from smskit.processes import free_port
 from smskit.settings import Settings, load_settings
 from smskit.tunnel import TunnelUnavailable, close_all, close_tunnel, open_tunnel, tunnels
-from tests.conftest import ROOT
 from tests.fakes import ngrok_agent
 from tests.fakes.stand_ins import NGROK_TOKEN, agents, created, one_sentence, starts
-
-pytest_plugins = ["tests.fakes.fixtures"]  # the agent fixture
+from tests.support import ROOT
 
 SETTINGS = Settings(ngrok_authtoken=NGROK_TOKEN)
 BOUND = tunnel.START_TIMEOUT + 1.5  # seconds any failure may take, at most

@@ -15,11 +15,9 @@ import pytest
 from smskit.processes import free_port
 from smskit.settings import Settings, load_settings
 from smskit.twilio_number import NumberHookupError, hookups, point_number, restore_number
-from tests.conftest import ROOT
 from tests.fakes.stand_ins import ACCOUNT, NUMBER, TWILIO_TOKEN, TwilioApi, one_sentence
 from tests.fakes.twilio_api import LoopbackHttpClient
-
-pytest_plugins = ["tests.fakes.fixtures"]  # the twilio_api fixture
+from tests.support import ROOT
 
 TUNNEL = "https://abc123.ngrok-free.app/sms"
 SETTINGS = Settings(ACCOUNT, TWILIO_TOKEN, NUMBER, None)

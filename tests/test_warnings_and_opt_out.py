@@ -7,7 +7,7 @@ from flask import Flask, Response, request
 
 from smskit import LocalTwilio
 from smskit.optout import DEFAULT_REPLIES, Keyword
-from tests.conftest import OUR_NUMBER
+from tests.support import OUR_NUMBER
 
 GEORGE = "+14158675309"
 

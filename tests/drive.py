@@ -1,5 +1,7 @@
-"""Drive the built site in Debian's Chromium (headless, through Python playwright): open a lesson,
-wait for the Pyodide kernel, Run All, and read back the notebook with its outputs.
+"""A test driver: Debian's Chromium (headless, through Python playwright) for tests and bench.
+
+It drives the built site: open a lesson, wait for the Pyodide kernel, Run All, and read back
+the notebook with its outputs; chromium_page gives the desktop edition's tests a plain page.
 
 Chromium starts so that every host but 127.0.0.1 resolves to nothing, and every request the page
 makes is recorded, so a caller can check that nothing left the site's origin. No browser is ever
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Route, sync_playwright
 
-from .serve import site_server
+from lite.serve import site_server
 
 CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser"))), None)
 CHROMIUM_ARGS = [
@@ -30,6 +32,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",  # nowhere but this machine
 ]
+LONG = 60_000  # ms: generous waits for a shared two-core machine
 PATIENCE_MS = 240_000  # a kernel once took 107 s to start on a busy two-core machine
 
 KERNEL_IDLE = """() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel
@@ -108,3 +111,18 @@ def run_lesson(origin: str, browser: Browser, path: str) -> LessonRun:
     finally:
         page.close()
     return LessonRun(ready - opened, ran - ready, notebook, outside)
+
+
+@contextmanager
+def chromium_page(width: int, height: int) -> Iterator:
+    """A page of Debian's Chromium (headless, found on PATH), closed with its browser after."""
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.set_default_timeout(LONG)
+            yield page
+        finally:
+            browser.close()

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 
+from .carrier import SENDERS, estimate
 from .export import ROOT
 from .room import RoomOptions
 from .twilio_number import NumberHookupError, give_back_left_webhook
@@ -43,6 +44,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--messages", type=int, metavar="M",
                         help="stop the rehearsal after M messages (default: never)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="the rehearsal's random seed")
+    parser.add_argument("--sender", choices=SENDERS, default="long-code",
+                        help="the replies' pace (default %(default)s)")  # fmt: skip
     parser.add_argument("--port", type=int, default=8866, help="Voilà's port (default %(default)s)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="0.0.0.0 serves the LAN (default %(default)s)")  # fmt: skip
@@ -125,12 +128,16 @@ def serve_until_stopped(command: list[str], environment: dict[str, str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     options = arguments(argv)
     room = RoomOptions(
-        options.simulate, options.rate, options.messages, options.seed, options.trace
-    )
+        options.simulate, options.rate, options.messages, options.seed, options.trace,
+        options.sender,
+    )  # fmt: skip
     environment = {**os.environ, **room.environment()}
     # One session key for every kernel of this run: a reloaded page keeps everyone's count.
     environment.setdefault("FLASK_SECRET_KEY", secrets.token_hex(32))
-    if not options.simulate:
+    if options.simulate:
+        each = -(-options.messages // options.simulate) if options.messages else 1
+        print(estimate(options.simulate, each, options.sender), flush=True)
+    else:
         give_back("Before the room opens")
     print(f"The room: http://127.0.0.1:{options.port}/ (Ctrl+C to stop)", flush=True)
     if warning := exposure(options.host, options.port):

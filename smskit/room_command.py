@@ -3,6 +3,7 @@
     python3 kit.py room                         live with your Twilio number (.env), for the day
     python3 kit.py room --simulate 30 --rate 2  a rehearsal: 30 simulated phones, offline
     python3 kit.py room --host 0.0.0.0          also served to the LAN (an assistant's screen)
+    python3 kit.py room --check                 preflight: a go/no-go table for your account
 
 The options reach the notebook's kernel as SMSKIT_ROOM_* environment variables (Voilà
 starts kernels with its own environment); no secret is ever on the command line.
@@ -21,6 +22,7 @@ import signal
 import subprocess
 import sys
 
+from . import preflight
 from .carrier import SENDERS, estimate
 from .export import ROOT
 from .room import RoomOptions
@@ -50,6 +52,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1",
                         help="0.0.0.0 serves the LAN (default %(default)s)")  # fmt: skip
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    parser.add_argument("--check", action="store_true",
+                        help="preflight: will your number reply to a room? (go/no-go)")  # fmt: skip
     parser.add_argument("--trace", metavar="FILE", help=argparse.SUPPRESS)  # the benchmark's
     options = parser.parse_args(argv)
     if options.simulate < 0 or options.rate <= 0:
@@ -127,6 +131,8 @@ def serve_until_stopped(command: list[str], environment: dict[str, str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     options = arguments(argv)
+    if options.check:
+        return preflight.main()
     room = RoomOptions(
         options.simulate, options.rate, options.messages, options.seed, options.trace,
         options.sender,

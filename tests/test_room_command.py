@@ -58,3 +58,14 @@ def test_serving_beyond_loopback_says_what_it_exposes():
         text=True, env={**os.environ}, check=True,
     ).stdout  # fmt: skip
     assert "--host" in help_text
+
+
+def test_check_without_credentials_names_every_missing_value_and_exits_1(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "NGROK_"))}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "kit.py"), "room", "--check"], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER", "NGROK"):
+        assert name in done.stdout

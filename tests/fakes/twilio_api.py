@@ -148,7 +148,7 @@ def create_api(
         auth = request.authorization
         if auth is None or (auth.username, auth.password) != (account_sid, auth_token):
             return twilio_error(401, 20003, "Authenticate")
-        if request.view_args and request.view_args.get("account_sid") != account_sid:
+        if request.view_args and request.view_args.get("account_sid", account_sid) != account_sid:
             return twilio_error(404, 20404, f"The requested resource {request.path} was not found")
         return None
 

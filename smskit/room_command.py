@@ -9,7 +9,8 @@ The options reach the notebook's kernel as SMSKIT_ROOM_* environment variables (
 starts kernels with its own environment); no secret is ever on the command line.
 SIGINT (Ctrl+C) or SIGTERM stops Voilà, which shuts its kernels down (each gives the number
 its previous webhook back); a webhook a killed room left behind is given back at the start
-and again at the end. Kernels no page is attached to are culled within a minute.
+and again at the end. jupyter_server's culling is asked to shut down kernels idle with no page
+attached; a room's kernel is never idle (its render loop ticks), so that does not catch it yet.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from .twilio_number import NumberHookupError, give_back_left_webhook
 NOTEBOOK = ROOT / "room" / "room.ipynb"
 STOP_WAIT = 30.0  # seconds Voilà has to shut its kernels down before it is killed
 # jupyter_server's culling: a kernel idle this long with no page connected is shut down,
-# checked this often (so within a minute in all).
+# checked this often. A room's kernel publishes its ticks, so it never counts as idle (yet).
 CULL_IDLE, CULL_INTERVAL = 45, 10
 
 

@@ -41,7 +41,8 @@ def test_a_signal_to_kit_py_stops_voila_and_its_kernels_without_a_traceback(tmp_
     assert not any(c.laddr.port == port for c in listening)
 
 
-def test_voila_culls_kernels_with_no_page_within_a_minute():
+def test_voila_is_asked_to_cull_idle_kernels_with_no_page_within_a_minute():
+    # Only the settings: a rehearsing room's kernel is never idle, so it is not culled yet.
     command = " ".join(voila_command(free_port(), False))
     assert "--MappingKernelManager.cull_connected=False" in command
     idle = int(command.split("cull_idle_timeout=")[1].split()[0])

@@ -433,6 +433,8 @@ def lite_room_section(r: LiteRoomResult) -> tuple[list[str], Verdict]:
         f"≤ {OPEN_TO_RUN_ALL_TARGET_S:g} s"
     )
     return lines, Verdict("lite_room", figure, target, met)
+
+
 def test_run_section(r: TestRunResult) -> tuple[list[str], Verdict]:
     lines = [
         "## 12. The full test run",

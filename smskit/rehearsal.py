@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 
+from .carrier import Carrier
 from .clock import SystemClock
 from .simulator import LocalTwilio
 
@@ -85,11 +86,15 @@ class Rehearsal:
         messages: int | None = None,
         auth_token: str | None = None,
         seed: int = 0,
+        sender: str = "long-code",
     ):
         if phones < 1 or rate <= 0:
             raise ValueError("A rehearsal needs at least one phone and a rate above 0 per second.")
         self.to, self.phones, self.rate, self.messages, self.seed = to, phones, rate, messages, seed
-        self.twilio = LocalTwilio(url, auth_token=auth_token, clock=SystemClock())
+        clock = SystemClock()  # the carrier's queue drains on the wall clock, as on the day
+        self.twilio = LocalTwilio(
+            url, auth_token=auth_token, clock=clock, carrier=Carrier(clock, sender)
+        )
         self.delivered = self.failed = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="smskit-rehearsal", daemon=True)
@@ -118,11 +123,13 @@ class Rehearsal:
         return self._thread.ident is not None and not self._thread.is_alive()
 
     def summary(self) -> str:
-        """Like "Offline rehearsal: 50 simulated phones, 5 messages/s, 120 delivered, 0 failed"."""
+        """Like "Offline rehearsal: 50 simulated phones, 5 messages/s, 120 delivered, 0 failed;
+        long code queue: 12 replies wait, the last leaves in 12 s"."""
         state = "finished, " if self.finished else ""
         return (
             f"Offline rehearsal: {self.phones} simulated phones, {self.rate:g} messages/s, "
-            f"{state}{self.delivered:,} delivered, {self.failed:,} failed"
+            f"{state}{self.delivered:,} delivered, {self.failed:,} failed; "
+            f"{self.twilio.carrier.summary()}"
         )
 
     def stop(self) -> None:

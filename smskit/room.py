@@ -189,9 +189,11 @@ class RoomOptions:
     messages: int | None = None  # stop the rehearsal after this many
     seed: int = 0
     trace: str | None = None  # a file for one JSON line per handled message (the benchmark)
+    sender: str = "long-code"  # the rehearsal's carrier pace (smskit.carrier.SENDERS)
 
     def environment(self) -> dict[str, str]:
         values = {"SIMULATE": self.simulate, "RATE": self.rate, "SEED": self.seed}
+        values |= {"SENDER": self.sender}
         values |= {"MESSAGES": self.messages, "TRACE": self.trace}
         return {f"SMSKIT_ROOM_{k}": str(v) for k, v in values.items() if v is not None}
 
@@ -208,6 +210,7 @@ class RoomOptions:
             messages=int(value["messages"]) if "messages" in value else None,
             seed=int(value.get("seed", 0)),
             trace=value.get("trace"),
+            sender=value.get("sender", cls.sender),
         )
 
 
@@ -248,7 +251,7 @@ def open_room(
         number = settings.twilio_phone_number or REHEARSAL_NUMBER
         rehearsal = Rehearsal(
             server.url + "/sms", number, phones=options.simulate, rate=options.rate,
-            messages=options.messages, auth_token=token, seed=options.seed,
+            messages=options.messages, auth_token=token, seed=options.seed, sender=options.sender,
         )  # fmt: skip
         expiry, status = LocalTwilioJars(rehearsal.twilio), ""
         hidden += (token,)

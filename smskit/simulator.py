@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from twilio.request_validator import RequestValidator
 
+from .carrier import Carrier, Outgoing
 from .clock import SimulatedClock
 from .cookies import CookieJars, ExpiryRule
 from .inprocess import InProcessTransport, is_in_process
@@ -85,6 +86,17 @@ class Delivery:
     auto_reply: str | None = None
     blocked: tuple[str, ...] = ()
     signed: bool = False
+    outgoing: tuple[Outgoing, ...] = ()  # each reply's way out: when it left, or its error
+
+    @property
+    def left(self) -> float | None:
+        """When (clock seconds) the last reply left the sender's queue; None if none did."""
+        return max((o.left for o in self.outgoing if o.left is not None), default=None)
+
+    @property
+    def waited(self) -> float:
+        """Seconds the last reply waited in the sender's queue."""
+        return max((o.waited for o in self.outgoing if o.left is not None), default=0.0)
 
     @property
     def ok(self) -> bool:
@@ -165,6 +177,7 @@ class LocalTwilio:
         opt_out: bool = True,
         advanced_opt_out: dict[Keyword, str] | None = None,
         opt_outs: OptOuts | None = None,
+        carrier: Carrier | None = None,
     ):
         if isinstance(webhook, str):
             self.url, self.deadlines = split_overrides(webhook, timeout)
@@ -184,6 +197,7 @@ class LocalTwilio:
         self.opt_out = opt_out
         self.advanced_opt_out = advanced_opt_out
         self.opt_outs = opt_outs if opt_outs is not None else OptOuts()
+        self.carrier = carrier if carrier is not None else Carrier(self.clock)  # the reply queue
 
     def params(self, sender: str, to: str, body: str, message_sid: str) -> dict[str, str]:
         """The parameters of an incoming-message webhook, in the order Twilio sends them."""
@@ -241,13 +255,14 @@ class LocalTwilio:
         if texts and self.opted_out(sender, to):  # Twilio's block list stops the replies
             blocked, texts = tuple(texts), []
             warnings.append(TwilioWarning(21610, UNSUBSCRIBED))
+        outgoing = self.carrier.send(to, sender, ([auto_reply] if auto_reply else []) + texts)
         return Delivery(
             sender=sender,
             to=to,
             body=body,
             message_sid=message_sid,
             status=exchange.status,
-            replies=tuple(([auto_reply] if auto_reply else []) + texts),
+            replies=tuple(reply.body for reply in outgoing if reply.error is None),
             cookie_sent=exchange.cookie_sent,
             set_cookies=tuple(exchange.set_cookies),
             error=exchange.error,
@@ -255,6 +270,7 @@ class LocalTwilio:
             auto_reply=auto_reply,
             blocked=blocked,
             signed=bool(self.auth_token),
+            outgoing=outgoing,
         )
 
     def auto_reply(self, word: Keyword | None, was_out: bool) -> str | None:

@@ -149,3 +149,21 @@ def test_with_credentials_the_room_goes_live_and_counts_only_signed_requests(age
         go_local(room.server)
         room.server.stop()
     assert twilio_api.record["sms_url"] == original
+
+
+def test_the_rehearsals_status_line_shows_the_senders_queue(server):
+    rehearsal = Rehearsal(
+        server.url + "/sms",
+        OURS,
+        phones=3,
+        rate=50,
+        messages=3,
+        sender="toll-free",
+        auth_token="room-token",
+    )
+    assert RoomOptions(sender="short-code").environment()["SMSKIT_ROOM_SENDER"] == "short-code"
+    assert RoomOptions.from_environment({"SMSKIT_ROOM_SENDER": "toll-free"}).sender == "toll-free"
+    rehearsal.start()
+    wait_for(lambda: rehearsal.finished)
+    assert rehearsal.twilio.carrier.rate == 3.0
+    assert rehearsal.delivered == 3 and "failed; toll free queue: " in rehearsal.summary()

@@ -4,7 +4,9 @@ Unless marked live, these tests replace Twilio's REST API (api.twilio.com) with 
 (tests/fakes/twilio_api.py) that speaks the same wire protocol on 127.0.0.1.
 """
 
+import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -14,13 +16,48 @@ import pytest
 
 from smskit.processes import free_port
 from smskit.settings import Settings, load_settings
-from smskit.twilio_number import NumberHookupError, hookups, point_number, restore_number
+from smskit.twilio_number import (
+    NumberHookupError,
+    NumberInUse,
+    give_back_left_webhook,
+    hookup_files,
+    hookups,
+    point_number,
+    restore_number,
+)
 from tests.fakes.stand_ins import ACCOUNT, NUMBER, TWILIO_TOKEN, TwilioApi, one_sentence
 from tests.fakes.twilio_api import LoopbackHttpClient
 from tests.support import ROOT
 
 TUNNEL = "https://abc123.ngrok-free.app/sms"
 SETTINGS = Settings(ACCOUNT, TWILIO_TOKEN, NUMBER, None)
+
+
+@pytest.fixture(autouse=True)
+def hookup_dir(tmp_path, monkeypatch):
+    """Each test's own folder for the number's lock and previous-webhook files."""
+    monkeypatch.setenv("SMSKIT_HOOKUP_DIR", str(tmp_path))
+    return tmp_path
+
+
+def point_in_another_process(twilio_api) -> subprocess.Popen:
+    """A process (standing in for a room's kernel) that points the number here, then waits."""
+    script = f"""
+import sys, time
+from smskit.settings import Settings
+from smskit.twilio_number import point_number
+from tests.fakes.twilio_api import LoopbackHttpClient
+point_number({TUNNEL!r}, Settings({ACCOUNT!r}, {TWILIO_TOKEN!r}, {NUMBER!r}, None),
+             LoopbackHttpClient({twilio_api.server.url!r}, timeout=5))
+print("pointed", flush=True)
+sys.stdin.read()
+"""
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=ROOT, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout.readline().strip() == "pointed", process.stderr.read()
+    return process
 
 
 def test_points_the_number_here_and_restores_the_previous_url(twilio_api):
@@ -128,6 +165,54 @@ print("pointed")
     assert done.stdout.strip() == "pointed", done.stderr
     assert [call[2].get("SmsUrl") for call in twilio_api.updates()] == [TUNNEL, original]
     assert (twilio_api.record["sms_url"], twilio_api.record["sms_method"]) == (original, "GET")
+
+
+def test_a_second_process_is_told_the_room_is_open_elsewhere_and_changes_nothing(twilio_api):
+    room = point_in_another_process(twilio_api)
+    try:
+        with pytest.raises(NumberInUse) as elsewhere:
+            point_number("https://second-tab.ngrok-free.app/sms", SETTINGS, twilio_api.client())
+        assert "is open elsewhere" in str(elsewhere.value) and one_sentence(str(elsewhere.value))
+        assert twilio_api.record["sms_url"] == TUNNEL and len(twilio_api.updates()) == 1
+        # a running room gives the number back itself: a start beside it restores nothing
+        assert give_back_left_webhook(SETTINGS, twilio_api.client()) is None
+        assert twilio_api.record["sms_url"] == TUNNEL
+    finally:
+        room.communicate("")  # its stdin closes: it exits and restores at exit
+    assert room.returncode == 0 and twilio_api.record["sms_url"] != TUNNEL
+
+
+def test_after_kill_9_the_next_start_gives_the_previous_webhook_back_and_says_so(twilio_api):
+    original = twilio_api.record["sms_url"]
+    room = point_in_another_process(twilio_api)
+    assert json.loads(hookup_files(NUMBER)[1].read_text())["previous_url"] == original
+    room.send_signal(signal.SIGKILL)  # no atexit, no cleanup: the number stays on the tunnel
+    room.communicate()
+    assert room.returncode == -signal.SIGKILL and twilio_api.record["sms_url"] == TUNNEL
+
+    said = give_back_left_webhook(SETTINGS, twilio_api.client())
+    assert twilio_api.record["sms_url"] == original and twilio_api.record["sms_method"] == "GET"
+    assert f"had left it on {TUNNEL}" in said and original in said and one_sentence(said)
+    assert not hookup_files(NUMBER)[1].exists()
+    assert give_back_left_webhook(SETTINGS, twilio_api.client()) is None  # nothing left now
+    point_number(TUNNEL, SETTINGS, twilio_api.client())  # and the number is free to take
+    restore_number(NUMBER)
+    assert twilio_api.record["sms_url"] == original
+
+
+def test_a_room_taking_the_number_after_kill_9_restores_first_then_points(twilio_api):
+    original = twilio_api.record["sms_url"]
+    room = point_in_another_process(twilio_api)
+    room.kill()
+    room.communicate()
+    hookup = point_number("https://new.ngrok-free.app/sms", SETTINGS, twilio_api.client())
+    assert hookup.previous_url == original and "kill -9" in hookup.given_back
+    assert [call[2].get("SmsUrl") for call in twilio_api.updates()][1:] == [
+        original,
+        "https://new.ngrok-free.app/sms",
+    ]
+    restore_number(NUMBER)
+    assert twilio_api.record["sms_url"] == original
 
 
 LIVE = load_settings()

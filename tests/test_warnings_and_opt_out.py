@@ -33,10 +33,12 @@ def test_more_than_10_messages_sends_10_with_warning_14109():
     assert str(delivery.warnings[0]).startswith("Twilio warning 14109 (")
 
 
-def test_a_reply_over_1600_characters_is_delivered_with_warning_14103():
-    delivery = LocalTwilio(answering("x" * 1700)).text(GEORGE, OUR_NUMBER, "hi")
-    assert delivery.ok and delivery.replies == ("x" * 1700,)
+def test_a_reply_over_1600_characters_is_logged_14103_and_not_sent_21617():
+    delivery = LocalTwilio(answering("x" * 1700, "short")).text(GEORGE, OUR_NUMBER, "hi")
+    assert delivery.ok and delivery.replies == ("short",)
     assert [w.code for w in delivery.warnings] == [14103]
+    failed = [reply.error for reply in delivery.outgoing if reply.error]
+    assert [error.code for error in failed] == [21617] and "1,700 characters" in str(failed[0])
 
 
 def test_an_empty_message_is_not_sent_with_warning_14103():

@@ -1,0 +1,72 @@
+"""`python3 kit.py room`'s life cycle with real processes and real signals (offline rehearsal).
+
+SIGTERM or SIGINT to kit.py stops Voilà and every kernel it started, prints no traceback, and
+leaves nothing listening on the port. psutil reads the process tree.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+
+import psutil
+import pytest
+
+from smskit.processes import free_port
+from smskit.room_command import exposure, voila_command
+from tests.test_room_browser import ROOT, start_room
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_to_kit_py_stops_voila_and_its_kernels_without_a_traceback(tmp_path, signum):
+    process, port, log = start_room(tmp_path, "--simulate=5", "--rate=5", "--messages=10")
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120) as page:
+        assert page.status == 200 and b"room" in page.read()  # a page: Voilà started a kernel
+    tree = psutil.Process(process.pid).children(recursive=True)
+    kernels = [p for p in tree if "ipykernel" in " ".join(p.cmdline())]
+    assert kernels, [p.cmdline() for p in tree]
+
+    process.send_signal(signum)  # to kit.py alone, as `kill` or a terminal's Ctrl+C would
+    assert process.wait(timeout=60) == 0
+    gone, alive = psutil.wait_procs(tree, timeout=30)
+    assert alive == [], [p.cmdline() for p in alive]
+    output = log.read_text()
+    assert "Traceback" not in output and "The room is closed." in output, output
+    listening = [c for c in psutil.net_connections("tcp") if c.status == psutil.CONN_LISTEN]
+    assert not any(c.laddr.port == port for c in listening)
+
+
+def test_voila_is_asked_to_cull_idle_kernels_with_no_page_within_a_minute():
+    # Only the settings: a rehearsing room's kernel is never idle, so it is not culled yet.
+    command = " ".join(voila_command(free_port(), False))
+    assert "--MappingKernelManager.cull_connected=False" in command
+    idle = int(command.split("cull_idle_timeout=")[1].split()[0])
+    interval = int(command.split("cull_interval=")[1].split()[0])
+    assert idle + interval <= 60
+
+
+def test_serving_beyond_loopback_says_what_it_exposes():
+    assert exposure("127.0.0.1", 8866) is None and exposure("localhost", 8866) is None
+    said = exposure("0.0.0.0", 8866)
+    assert "to your network, without a password" in said and "starts a kernel" in said
+    help_text = subprocess.run(
+        [sys.executable, "-m", "smskit.room_command", "--help"], cwd=ROOT, capture_output=True,
+        text=True, env={**os.environ}, check=True,
+    ).stdout  # fmt: skip
+    assert "--host" in help_text
+
+
+def test_check_without_credentials_names_every_missing_value_and_exits_1(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "NGROK_"))}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "kit.py"), "room", "--check"], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER", "NGROK"):
+        assert name in done.stdout

@@ -8,7 +8,7 @@ import pytest
 from smskit import LocalTwilio
 from smskit.carrier import SENDERS, Carrier, estimate
 from smskit.clock import SimulatedClock
-from tests.test_warnings_and_opt_out import answering
+from tests.support import answering
 
 OURS = "+15005550006"
 

@@ -6,37 +6,9 @@ import subprocess
 import pytest
 
 from smskit.processes import free_port
-from tests.support import PYTHON, QUICKSTART
+from tests.support import GEORGE, OUR_NUMBER, PYTHON, QUICKSTART, smskit_text
 
-GEORGE, STRANGER, OURS = "+14158675309", "+14155550100", "+15005550006"
-
-
-def smskit_text(url, sender, body, jar, *extra, env=None, home=None):
-    """Run the command line; its data folder (the installation's AccountSid) is under home."""
-    home = home or jar.parent
-    env = {**(env if env is not None else os.environ), "XDG_DATA_HOME": str(home / "data")}
-    return subprocess.run(
-        [
-            PYTHON,
-            "-m",
-            "smskit",
-            "text",
-            url,
-            "--from",
-            sender,
-            "--to",
-            OURS,
-            body,
-            "--jar",
-            str(jar),
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        cwd=home,  # away from any .env of the developer's
-    )
+STRANGER, OURS = "+14155550100", OUR_NUMBER
 
 
 @pytest.fixture

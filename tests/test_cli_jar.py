@@ -9,8 +9,7 @@ import subprocess
 import pytest
 
 from tests.fakes.sockets import ScriptedServer, answer
-from tests.support import PYTHON
-from tests.test_cli import GEORGE, smskit_text
+from tests.support import GEORGE, PYTHON, smskit_text
 
 REPLY = b"<Response><Message>ok</Message></Response>"
 COOKIE = {"Set-Cookie": "seen=1; Max-Age=600"}

@@ -8,27 +8,18 @@ through the Python playwright package; no browser is downloaded. Offline: no cre
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
 from smskit.numbers import mask_number
-from smskit.processes import free_port
 from smskit.rehearsal import BODIES, phone_number, planned
-from tests.support import ARTIFACTS
+from tests.support import ARTIFACTS, start_room, stop_room
 
 playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
 
 from tests.drive import CHROMIUM, LONG, chromium_page  # noqa: E402 - needs playwright
 
-ROOT = Path(__file__).resolve().parent.parent
 PHONES, MESSAGES, SEED, RATE = 50, 150, 5, 25  # seed 5: four phones end opted out
 
 pytestmark = [
@@ -36,41 +27,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)"),
 ]
-
-
-def start_room(tmp_path: Path, *options: str) -> tuple[subprocess.Popen, int, Path]:
-    """`python3 kit.py room --no-browser ...options` on a free port, offline; waits for it."""
-    port, log = free_port(), tmp_path / "room.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "NGROK_"))}
-    env |= {"JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "SMSKIT_OFFLINE": "1"}
-    command = [sys.executable, str(ROOT / "kit.py"), "room", "--no-browser", f"--port={port}"]
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [*command, *options], cwd=tmp_path, env=env, stdout=output,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    deadline = time.monotonic() + 90
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"kit.py room exited ({process.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process, port, log
-        except OSError:
-            assert time.monotonic() < deadline, f"the room never listened:\n{log.read_text()}"
-            time.sleep(0.25)
-
-
-def stop_room(process: subprocess.Popen) -> None:
-    """Stop kit.py room, Voilà and its kernel (one process group)."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    except ProcessLookupError:
-        pass
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 
 from smskit.processes import free_port
 from smskit.room_command import exposure, voila_command
-from tests.test_room_browser import ROOT, start_room
+from tests.support import ROOT, start_room
 
 pytestmark = pytest.mark.slow
 

@@ -3,27 +3,10 @@ Twilio's default opt-out handles them on a long code (support article "Twilio su
 opt-out keywords (SMS STOP filtering)"; Advanced Opt-Out adds OptOutType)."""
 
 import pytest
-from flask import Flask, Response, request
 
 from smskit import LocalTwilio
 from smskit.optout import DEFAULT_REPLIES, Keyword
-from tests.support import OUR_NUMBER
-
-GEORGE = "+14158675309"
-
-
-def answering(*texts: str) -> Flask:
-    """A webhook that keeps every Body and parameter set it gets and answers with texts."""
-    app = Flask(__name__)
-    app.seen = []
-
-    @app.post("/sms")
-    def sms():
-        app.seen.append(request.form.to_dict())
-        verbs = "".join(f"<Message>{text}</Message>" for text in texts)
-        return Response(f"<Response>{verbs}</Response>", mimetype="text/xml")
-
-    return app
+from tests.support import GEORGE, OUR_NUMBER, answering
 
 
 def test_more_than_10_messages_sends_10_with_warning_14109():

@@ -50,11 +50,12 @@ TIME = re.compile(r"\*\*Time to learn:\*\* about (\d+) minutes(?:, and (\d+) mor
 
 
 def lesson_header(path: Path) -> dict:
-    """A lesson's number, title, minutes and objectives, read from its first markdown cell."""
+    """A lesson's number, title, objectives (its first cell) and minutes, read from the notebook."""
     notebook = nbformat.read(path, as_version=4)
     first = notebook.cells[0].source
     title = re.search(r"^# (\d\d) · (.+)$", first, re.M)
-    minutes = TIME.search(first)
+    said = (cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    minutes = next(filter(None, map(TIME.search, said)), None)
     goals = re.findall(r"^\d+\. (.+(?:\n   .+)*)", first, re.M)
     return {
         "number": title[1],

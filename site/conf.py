@@ -22,6 +22,7 @@ html_theme = "sphinx_book_theme"
 html_title = "SMS Conversations Kit"
 html_static_path = ["_static"]
 html_css_files = ["course.css"]
+html_js_files = ["course.js"]
 html_theme_options = {
     "show_toc_level": 2,
     "use_download_button": False,

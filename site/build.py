@@ -17,7 +17,6 @@ import hashlib
 import logging
 import re
 import shutil
-import subprocess
 import sys
 import tarfile
 from importlib.metadata import version
@@ -28,7 +27,8 @@ sys.path.insert(0, str(ROOT))  # run as a script: lite and smskit come from this
 
 import nbformat  # noqa: E402
 
-from lite.build import BuildError, build as build_lite, run  # noqa: E402
+from lite.build import BuildError, run  # noqa: E402
+from lite.build import build as build_lite  # noqa: E402
 from lite.serve import site_server  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,8 @@ def run_box(header: dict) -> str:
             ":::{admonition} Run this lesson in your browser\n:class: tip\n\n"
             f'<a class="run-button" href="{target}">Run {header["number"]} in the browser '
             "edition</a>: the same lesson, with the exercises for you to fill in, running "
-            "in this page's browser. Nothing to install; the first start takes about a minute.\n:::\n"
+            "in this page's browser. Nothing to install; the first start takes about a "
+            "minute.\n:::\n"
         )
     return (
         ":::{admonition} This lesson needs the desktop edition\n:class: note\n\n"
@@ -148,7 +149,8 @@ def instructor_page(header: dict, mistakes: list[tuple[str, str]]) -> str:
     """An instructor's notes for one lesson: its timing and where learners get stuck."""
     lines = [
         f"# Instructor notes: {header['number']} · {header['title']}\n",
-        f"Lesson page: [{header['number']} · {header['title']}](../lessons/{header['stem']}.ipynb)\n",
+        f"Lesson page: [{header['number']} · {header['title']}]"
+        f"(../lessons/{header['stem']}.ipynb)\n",
         "## Timing\n",
         f"About **{header['minutes']} minutes**, by the rule lesson 00 states (reading at about "
         "100 words a minute, half a minute per code cell, 8 minutes per exercise).\n",
@@ -179,7 +181,9 @@ def home_page(headers: list[dict]) -> str:
         for h in headers
     ]
     total = sum(h["minutes"] or 0 for h in headers)
-    table = "\n".join(["| lesson | minutes | runs on | for instructors |", "|---|---|---|---|", *rows])
+    table = "\n".join(
+        ["| lesson | minutes | runs on | for instructors |", "|---|---|---|---|", *rows]
+    )
     intro = (HERE / "pages" / "index.md").read_text()
     return intro.replace("{{ lessons }}", f"{table}\n\nIn all, about {total} minutes.")
 

@@ -49,8 +49,13 @@ def test_each_lessons_header_is_read_from_its_notebook():
         first = nbformat.read(path, as_version=4).cells[0].source
         assert first.startswith(f"# {header['number']} · {header['title']}\n")
         text = " ".join(c.source for c in nbformat.read(path, as_version=4).cells)
-        assert f"**Time to learn:** about {header['minutes']} minutes" in text or header["number"] == "04"
-        assert len(header["goals"]) >= 3 and all(goal in " ".join(first.split()) for goal in header["goals"])
+        assert (
+            f"**Time to learn:** about {header['minutes']} minutes" in text
+            or header["number"] == "04"
+        )
+        assert len(header["goals"]) >= 3 and all(
+            goal in " ".join(first.split()) for goal in header["goals"]
+        )
 
 
 def test_the_instructor_notes_name_every_wrong_answer_the_checks_catch():

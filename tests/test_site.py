@@ -12,7 +12,9 @@ Skips, saying why, without chromium or npm.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -239,3 +241,19 @@ def test_lesson_03s_run_button_opens_it_in_the_browser_edition_and_runs_a_cell(h
     assert outputs and [o for o in outputs if o["output_type"] == "error"] == []
     assert "Delivery +14158675309 -> +15005550006" in json.dumps(outputs)  # as on the desktop
     assert outside == []
+
+
+def test_every_mermaid_diagram_and_heading_in_the_notebooks_is_accessible():
+    """Each diagram has a text alternative (accTitle, accDescr); headings never skip a level."""
+    for path in course_site.LESSONS:
+        markdown = [
+            c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown"
+        ]
+        for diagram in re.findall(r"```mermaid\n(.*?)```", "\n".join(markdown), re.S):
+            assert "accTitle:" in diagram and "accDescr:" in diagram, (path.name, diagram[:80])
+        levels = [
+            len(h)
+            for s in markdown
+            for h in re.findall(r"^(#+) ", re.sub(r"```.*?```", "", s, flags=re.S), re.M)
+        ]
+        assert levels[0] == 1 and all(b <= a + 1 for a, b in itertools.pairwise(levels)), path.name

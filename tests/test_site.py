@@ -257,3 +257,27 @@ def test_every_mermaid_diagram_and_heading_in_the_notebooks_is_accessible():
             for h in re.findall(r"^(#+) ", re.sub(r"```.*?```", "", s, flags=re.S), re.M)
         ]
         assert levels[0] == 1 and all(b <= a + 1 for a, b in itertools.pairwise(levels)), path.name
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="axe: an opted-out card's masked number (.room-out > .room-who) is below 4.5:1 "
+    "contrast; room.py's CSS belongs to issue 18, which fixes it (then drop this mark)",
+)
+def test_the_room_at_30_simulated_phones_passes_axe(tmp_path):
+    """The projector's page (kit.py room --simulate 30, Voilà) once its rehearsal is done."""
+    room = pytest.importorskip("tests.test_room_browser")
+    if room.CHROMIUM is None:
+        pytest.skip("no chromium on PATH (apt-get install chromium)")
+    process, port, _log = room.start_room(tmp_path, "--simulate=30", "--rate=20", "--messages=60")
+    try:
+        with room.chromium_page(1600, 1000) as page:
+            page.goto(f"http://127.0.0.1:{port}/")
+            playwright_expect = pytest.importorskip("playwright.sync_api").expect
+            status = page.locator(".room-status")
+            playwright_expect(status).to_contain_text("finished", timeout=room.LONG)
+            found = [v for v in axe_violations(page) if v["impact"] in GRAVE]
+    finally:
+        room.stop_room(process)
+    assert found == [], json.dumps(found, indent=1)

@@ -173,17 +173,18 @@ def test_no_internal_link_or_anchor_is_broken(html):
 
 MERMAID_DRAWN = """() => [...document.querySelectorAll('pre.mermaid')]
     .every(diagram => diagram.querySelector('svg'))"""
-AXE_RUN = """async tags => {
-    const found = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+AXE_RUN = """async ([tags, within]) => {
+    const context = within ? {include: [[within]]} : document;
+    const found = await axe.run(context, {runOnly: {type: 'tag', values: tags}});
     return found.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
         nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
 }"""
 
 
-def axe_violations(page, tags=WCAG_AA) -> list[dict]:
-    """axe-core's WCAG 2.1 A/AA violations on an open page, injected from the npm package."""
+def axe_violations(page, within: str | None = None) -> list[dict]:
+    """axe-core's WCAG 2.1 A/AA violations on an open page (or within a selector of it)."""
     page.add_script_tag(path=str(AXE))
-    return page.evaluate(AXE_RUN, tags)
+    return page.evaluate(AXE_RUN, [WCAG_AA, within])
 
 
 @pytest.mark.slow
@@ -280,4 +281,32 @@ def test_the_room_at_30_simulated_phones_passes_axe(tmp_path):
             found = [v for v in axe_violations(page) if v["impact"] in GRAVE]
     finally:
         room.stop_room(process)
+    assert found == [], json.dumps(found, indent=1)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="axe: the panel's message log (.smskit-log) scrolls but cannot take keyboard focus; "
+    "panel.py belongs to issue 18, which fixes it (then drop this mark)",
+)
+def test_the_live_panel_in_jupyterlab_passes_axe(tmp_path):
+    """Notebook 04's panel, used as learners do; only our widgets (JupyterLab's chrome is not)."""
+    browser = pytest.importorskip("tests.test_browser")
+    if browser.CHROMIUM is None:
+        pytest.skip("no chromium on PATH (apt-get install chromium)")
+    expect = pytest.importorskip("playwright.sync_api").expect
+    expect.set_options(timeout=browser.LONG)
+    lab = browser.lab.__wrapped__(tmp_path)
+    url = next(lab)
+    try:
+        with browser.chromium_page(1400, 1000) as page:
+            page.goto(f"{url}/lab/tree/{browser.NOTEBOOK}")
+            browser.run_all(page, expect, url)
+            browser.use_the_panel(page, expect)
+            if not AXE.exists():
+                pytest.skip("axe-core is not installed yet: run the site's tests first")
+            found = [v for v in axe_violations(page, ".smskit-panel") if v["impact"] in GRAVE]
+    finally:
+        lab.close()
     assert found == [], json.dumps(found, indent=1)

@@ -111,6 +111,14 @@ def pages(html: Path) -> list[Path]:
     return sorted(p for p in html.rglob("*.html") if p.relative_to(html).parts[0] not in theirs)
 
 
+def with_chromium(module: str):
+    """A module that drives Chromium, or a skip saying what is missing."""
+    found = pytest.importorskip(module, reason="the playwright package is missing")
+    if found.CHROMIUM is None:
+        pytest.skip("no chromium on PATH (apt-get install chromium)")
+    return found
+
+
 class Links(HTMLParser):
     """A page's ids, links and the resources it loads."""
 
@@ -189,9 +197,7 @@ def axe_violations(page, within: str | None = None) -> list[dict]:
 
 @pytest.mark.slow
 def test_every_page_passes_axe_in_chromium_without_leaving_the_origin(html):
-    drive = pytest.importorskip("lite.drive", reason="the playwright package is missing")
-    if drive.CHROMIUM is None:
-        pytest.skip("no chromium on PATH (apt-get install chromium)")
+    drive = with_chromium("lite.drive")
     grave, outside = {}, []
     with drive.site_in_chromium(html) as (origin, browser):
         page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -224,9 +230,7 @@ FIRST_OUTPUT = """async () => {
 
 @pytest.mark.slow
 def test_lesson_03s_run_button_opens_it_in_the_browser_edition_and_runs_a_cell(html):
-    drive = pytest.importorskip("lite.drive", reason="the playwright package is missing")
-    if drive.CHROMIUM is None:
-        pytest.skip("no chromium on PATH (apt-get install chromium)")
+    drive = with_chromium("lite.drive")
     with drive.site_in_chromium(html) as (origin, browser):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(drive.PATIENCE_MS)
@@ -268,9 +272,7 @@ def test_every_mermaid_diagram_and_heading_in_the_notebooks_is_accessible():
 )
 def test_the_room_at_30_simulated_phones_passes_axe(tmp_path):
     """The projector's page (kit.py room --simulate 30, Voilà) once its rehearsal is done."""
-    room = pytest.importorskip("tests.test_room_browser")
-    if room.CHROMIUM is None:
-        pytest.skip("no chromium on PATH (apt-get install chromium)")
+    room = with_chromium("tests.test_room_browser")
     process, port, _log = room.start_room(tmp_path, "--simulate=30", "--rate=20", "--messages=60")
     try:
         with room.chromium_page(1600, 1000) as page:
@@ -292,9 +294,7 @@ def test_the_room_at_30_simulated_phones_passes_axe(tmp_path):
 )
 def test_the_live_panel_in_jupyterlab_passes_axe(tmp_path):
     """Notebook 04's panel, used as learners do; only our widgets (JupyterLab's chrome is not)."""
-    browser = pytest.importorskip("tests.test_browser")
-    if browser.CHROMIUM is None:
-        pytest.skip("no chromium on PATH (apt-get install chromium)")
+    browser = with_chromium("tests.test_browser")
     expect = pytest.importorskip("playwright.sync_api").expect
     expect.set_options(timeout=browser.LONG)
     lab = browser.lab.__wrapped__(tmp_path)

@@ -9,6 +9,7 @@
     python3 kit.py room   the workshop's projector page (--simulate N to rehearse; --help)
     python3 kit.py lock   write requirements.lock from pyproject.toml (after changing dependencies)
     python3 kit.py lite   build and serve the browser edition of lessons 00-03 (--build: only build)
+    python3 kit.py site   build and serve the course website, with the browser edition inside it
 
 Needs only Python 3.11+. Extra arguments go to JupyterLab, pytest or the benchmarks.
 `lab` installs what the lessons need; `lite` adds the site's build tools; `test` and `bench` add
@@ -258,11 +259,14 @@ class Command:
 
 COMMANDS = {
     "lab": Command((), lab),
-    # test and bench build the browser edition's site too
-    "test": Command(("test", "lite"), test),
-    "bench": Command(("test", "lite"), lambda args: run("python", "-m", "bench.run", *args)),
+    # test and bench build the browser edition and the course website too
+    "test": Command(("test", "lite", "site"), test),
+    "bench": Command(
+        ("test", "lite", "site"), lambda args: run("python", "-m", "bench.run", *args)
+    ),
     "room": Command((), lambda args: run("python", "-m", "smskit.room_command", *args)),
     "lite": Command(("lite",), lambda args: run("python", "-m", "lite", *args)),
+    "site": Command(("lite", "site"), lambda args: run("python", "site/build.py", *args)),
     "lock": Command(None, lock),
 }
 

@@ -11,6 +11,7 @@ downloaded: playwright drives the chromium found on PATH.
 from __future__ import annotations
 
 import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -18,9 +19,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, Route, sync_playwright
 
 from lite.serve import site_server
+from tests.support import ROOT
 
 CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser"))), None)
 CHROMIUM_ARGS = [
@@ -126,3 +129,38 @@ def chromium_page(width: int, height: int) -> Iterator:
             yield page
         finally:
             browser.close()
+
+
+# --- accessibility: axe-core, from npm into an ignored folder (never a CDN) ---------------------
+
+AXE_FOLDER = ROOT / "build" / "axe"
+AXE = AXE_FOLDER / "node_modules" / "axe-core" / "axe.min.js"
+AXE_VERSION = "4.14.1"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+GRAVE = {"serious", "critical"}
+AXE_RUN = """async ([tags, within]) => {
+    const context = within ? {include: [[within]]} : document;
+    const found = await axe.run(context, {runOnly: {type: 'tag', values: tags}});
+    return found.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+}"""
+
+
+def axe_core() -> Path:
+    """axe-core's script, installed from npm on first use (skips, saying why, without npm)."""
+    if not AXE.exists():
+        if shutil.which("npm") is None:
+            pytest.skip("npm is missing (apt-get install npm): axe-core comes from npm")
+        AXE_FOLDER.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["npm", "install", "--silent", "--no-audit", "--no-fund", f"axe-core@{AXE_VERSION}"],
+            cwd=AXE_FOLDER, check=True,
+        )  # fmt: skip
+    return AXE
+
+
+def grave_violations(page, within: str | None = None) -> list[dict]:
+    """axe-core's serious and critical WCAG 2.1 A/AA violations on an open page (or within)."""
+    page.add_script_tag(path=str(axe_core()))
+    found = page.evaluate(AXE_RUN, [WCAG_AA, within])
+    return [violation for violation in found if violation["impact"] in GRAVE]

@@ -25,7 +25,7 @@ from tests.support import ARTIFACTS
 
 playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
 
-from tests.drive import CHROMIUM, LONG, chromium_page  # noqa: E402 - needs playwright
+from tests.drive import CHROMIUM, LONG, chromium_page, grave_violations  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "notebooks/04_go_live.ipynb"
@@ -175,3 +175,20 @@ def test_notebook_04_runs_in_jupyterlab_and_its_panel_counts(lab):
             page.screenshot(path=ARTIFACTS / "failure.png", full_page=True)
             raise
     print(f"\nbrowser test: {time.monotonic() - started:.1f} s in the browser")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="axe: the panel's message log (.smskit-log) scrolls but cannot take keyboard focus; "
+    "panel.py belongs to issue 18, which fixes it (then drop this mark)",
+)
+def test_the_live_panel_in_jupyterlab_passes_axe(lab):
+    """Notebook 04's panel, used as learners do; only our widgets (JupyterLab's chrome is not)."""
+    expect = playwright.expect
+    expect.set_options(timeout=LONG)
+    with chromium_page(1400, 1000) as page:
+        page.goto(f"{lab}/lab/tree/{NOTEBOOK}")
+        run_all(page, expect, lab)
+        use_the_panel(page, expect)
+        found = grave_violations(page, ".smskit-panel")
+    assert found == [], json.dumps(found, indent=1)

@@ -8,6 +8,7 @@ through the Python playwright package; no browser is downloaded. Offline: no cre
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -18,7 +19,7 @@ from tests.support import ARTIFACTS, start_room, stop_room
 
 playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
 
-from tests.drive import CHROMIUM, LONG, chromium_page  # noqa: E402 - needs playwright
+from tests.drive import CHROMIUM, LONG, chromium_page, grave_violations  # noqa: E402
 
 PHONES, MESSAGES, SEED, RATE = 50, 150, 5, 25  # seed 5: four phones end opted out
 
@@ -82,3 +83,23 @@ def test_the_rehearsed_room_shows_each_phones_count_and_hides_who_and_what(room_
     page.get_by_role("button", name="Show messages").click()  # the instructor's toggle
     expect(page.locator(".room-message").first).to_be_visible()
     assert any(body in page.inner_text("body") for body in BODIES)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="axe: an opted-out card's masked number (.room-out > .room-who) is below 4.5:1 "
+    "contrast; room.py's CSS belongs to issue 18, which fixes it (then drop this mark)",
+)
+def test_the_room_at_30_simulated_phones_passes_axe(tmp_path):
+    """The projector's page (kit.py room --simulate 30, Voilà) once its rehearsal is done."""
+    process, port, _log = start_room(tmp_path, "--simulate=30", "--rate=20", "--messages=60")
+    try:
+        with chromium_page(1600, 1000) as page:
+            page.goto(f"http://127.0.0.1:{port}/")
+            playwright.expect(page.locator(".room-status")).to_contain_text(
+                "finished", timeout=LONG
+            )
+            found = grave_violations(page)
+    finally:
+        stop_room(process)
+    assert found == [], json.dumps(found, indent=1)

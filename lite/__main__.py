@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
-import logging
 import sys
 
-from .build import BuildError, build
-from .serve import room_addresses, site_server, site_url
+from .build import build
+from .serve import build_and_serve, room_addresses, site_url
 
 
 def announce_to_room(server) -> None:
@@ -23,39 +21,19 @@ def announce_to_room(server) -> None:
     print("Each learner's work stays in their browser: keep this address and port all day.")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python3 kit.py lite", description=__doc__)
-    parser.add_argument("--build", action="store_true", help="only build the site, do not serve")
-    parser.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
-    parser.add_argument("--host", default="127.0.0.1", help="0.0.0.0 serves the whole room")
-    parser.add_argument("--port", type=int, default=8000)
-    options = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    print("Building the browser edition (first time: about a minute) ...", flush=True)
-    try:
-        site = build(force=options.force)
-    except BuildError as problem:
-        print(problem, file=sys.stderr)
-        return 1
-    print(f"The site is in {site}: publish this folder on any static host.")
-    if options.build:
-        return 0
-    try:
-        server = site_server(site, options.host, options.port)
-    except OSError:
-        print(f"Port {options.port} is taken: run again with --port and another number.")
-        return 1
-    if options.host in ("0.0.0.0", ""):
+def announce(server, host: str) -> None:
+    """The whole room's addresses for 0.0.0.0, else the learner edition's link."""
+    if host in ("0.0.0.0", ""):
         announce_to_room(server)
     else:
         print(f"Open {site_url(server)}", flush=True)
-    print("Ctrl+C stops the server.", flush=True)
-    with server:
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return build_and_serve(
+        argv, prog="python3 kit.py lite", what="the browser edition", build=build, port=8000,
+        announce=announce,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

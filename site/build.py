@@ -11,7 +11,6 @@ tests/test_checks_catch_mistakes.py). The build is skipped when none of its inpu
 
 from __future__ import annotations
 
-import argparse
 import ast
 import hashlib
 import logging
@@ -27,9 +26,9 @@ sys.path.insert(0, str(ROOT))  # run as a script: lite and smskit come from this
 
 import nbformat  # noqa: E402
 
-from lite.build import BuildError, run  # noqa: E402
 from lite.build import build as build_lite  # noqa: E402
-from lite.serve import site_server  # noqa: E402
+from lite.build import run  # noqa: E402
+from lite.serve import build_and_serve  # noqa: E402
 from smskit.lessons import CATALOGUE, catalogue  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -235,36 +234,16 @@ def build(force: bool = False, out: Path = OUT) -> Path:
     return html
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python3 kit.py site", description=__doc__.split("\n")[0])
-    parser.add_argument("--build", action="store_true", help="only build the site, do not serve")
-    parser.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
-    parser.add_argument("--host", default="127.0.0.1", help="0.0.0.0 serves the whole room")
-    parser.add_argument("--port", type=int, default=8001)
-    options = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    print("Building the course website (first time: a minute or two) ...", flush=True)
-    try:
-        html = build(force=options.force)
-    except BuildError as problem:
-        print(problem, file=sys.stderr)
-        return 1
-    print(f"The site is in {html}: publish this folder on any static host.")
-    if options.build:
-        return 0
-    try:
-        server = site_server(html, options.host, options.port)
-    except OSError:
-        print(f"Port {options.port} is taken: run again with --port and another number.")
-        return 1
+def announce(server, _host: str) -> None:
     host, port = server.server_address[:2]
-    print(f"Open http://{host}:{port}/index.html  (Ctrl+C stops)", flush=True)
-    with server:
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-    return 0
+    print(f"Open http://{host}:{port}/index.html", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return build_and_serve(
+        argv, prog="python3 kit.py site", what="the course website", build=build, port=8001,
+        announce=announce,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -55,7 +55,8 @@ BROWSER_MARKERS = {
 }
 # Dependencies the site does not ship: desktop only, or brought by the Pyodide kernel itself.
 NOT_SHIPPED = {
-    *("pyngrok", "jupyterlab", "voila", "segno", "filelock", "redis"),  # needs a desktop
+    *("pyngrok", "psutil", "jupyterlab", "voila", "segno", "filelock"),  # needs a desktop
+    *("redis", "gunicorn"),  # lesson 05 only, a desktop lesson
     *("ipykernel", "widgetsnbextension", "jupyterlab-widgets"),  # the kernel's own
 }
 # Files already compressed (a variant would save little); any other gets .gz and .br variants

@@ -40,7 +40,7 @@ MERMAID = "11.12.1"  # the version sphinxcontrib-mermaid is written for
 README = ROOT / "README.md"
 MISTAKES = ROOT / "tests" / "test_checks_catch_mistakes.py"
 FIDELITY = ROOT / "docs" / "fidelity.md"
-QUICKSTART = ROOT / "quickstart" / "README.md"
+QUICKSTART = ROOT / "quickstart"  # its README, and the files it and lesson 05 link to
 LESSONS = [ROOT / "notebooks" / lesson.file for lesson in catalogue()]  # the lesson catalogue's
 IN_THE_BROWSER = {lesson.number for lesson in catalogue() if lesson.in_browser}
 # The README's sections the workshop guide is made of, in order.
@@ -102,9 +102,10 @@ def inputs_digest(lite_stamp: str) -> str:
     digest = hashlib.sha256(lite_stamp.encode())
     for package in ("sphinx", "myst-nb", "sphinx-book-theme", "sphinxcontrib-mermaid"):
         digest.update(f"{package} {version(package)}".encode())
-    sources = [*HERE.rglob("*.*"), *LESSONS, CATALOGUE, README, MISTAKES, FIDELITY, QUICKSTART]
+    shipped = [path for path in QUICKSTART.rglob("*") if path.is_file()]
+    sources = [*HERE.rglob("*.*"), *LESSONS, CATALOGUE, README, MISTAKES, FIDELITY, *shipped]
     for path in sorted(set(sources)):
-        if "__pycache__" not in path.parts:
+        if not {"__pycache__", "instance"} & set(path.parts):
             digest.update(path.relative_to(ROOT).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -200,8 +201,8 @@ def stage(src: Path, mermaid: Path) -> None:
     for page in ("setup.md",):
         shutil.copy2(HERE / "pages" / page, src / page)
     shutil.copy2(FIDELITY, src / "fidelity.md")
-    (src / "quickstart").mkdir()  # lesson 05 links to the deployed handler's README
-    shutil.copy2(QUICKSTART, src / "quickstart" / "README.md")
+    ignore = shutil.ignore_patterns("instance", "__pycache__")  # what running it leaves behind
+    shutil.copytree(QUICKSTART, src / "quickstart", ignore=ignore)  # lesson 05 links into it
     guide = (HERE / "pages" / "workshop.md").read_text()
     sections = "\n".join(readme_section(title) for title in WORKSHOP_SECTIONS)
     (src / "workshop.md").write_text(guide.replace("{{ readme }}", sections))

@@ -5,10 +5,11 @@ import sys
 try:
     from .clock import SimulatedClock, SystemClock
     from .cookies import CookieJars, ExpiryRule
-    from .edition import EDITION, explain_missing_threads, serve
+    from .edition import EDITION, explain_missing_threads
     from .events import EventFeed, MessageEvent
     from .registry import Server, servers, stop, stop_all
     from .server import InKernelServer
+    from .serving import serve
     from .simulator import Delivery, LocalTwilio
     from .twiml import WebhookError
 except ModuleNotFoundError as missing:  # a Python outside the kit's environment

@@ -1,23 +1,15 @@
-"""Which edition the kernel runs in, desktop (`kit.py lab`) or browser (JupyterLite, Pyodide),
-and the server it serves with.
+"""Which edition the kernel runs in: desktop (`kit.py lab`) or browser (JupyterLite, Pyodide).
 
-Each edition's server is a part following smskit.registry's Server protocol: serve() picks the
-edition's and registers it; nothing else asks which edition runs. In the browser, Python has no
-threads: a cell that needs them prints one sentence saying so (instead of a traceback), and Run
-All carries on with the next cell.
+In the browser, Python has no threads: a cell that needs them prints one sentence saying so
+(instead of a traceback), and Run All carries on with the next cell.
 """
 
 from __future__ import annotations
 
 import sys
 
-from . import registry
-from .inprocess import InProcessServer
-from .server import InKernelServer
-
 IN_BROWSER = sys.platform == "emscripten"
 EDITION = "browser" if IN_BROWSER else "desktop"
-SERVERS = {"desktop": InKernelServer, "browser": InProcessServer}  # each edition's Server
 NO_THREADS = (
     "This cell needs real threads, which a browser does not give Python: "
     "run it in the desktop edition (python3 kit.py lab) to see it."
@@ -47,13 +39,3 @@ def explain_missing_threads() -> None:
     shell = get_ipython()
     if shell is not None:
         shell.set_custom_exc((RuntimeError,), _explain)
-
-
-def serve(app, name: str = "webhook", port: int | None = None) -> registry.Server:
-    """Serve app with this edition's server, replacing any server of that name.
-
-    A replacement keeps the old one's event feed (so subscribers keep receiving) and, on the
-    desktop, its port when it can (so a tunnel pointing at it stays valid).
-    """
-    server = SERVERS[EDITION]
-    return registry.replace(name, lambda old: server.start(app, name, old, port))

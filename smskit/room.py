@@ -28,12 +28,12 @@ import segno
 
 from .conversations import Column, Conversations, Row, ago, counted
 from .countdown import Expiry, LocalTwilioJars, WallClock
-from .edition import serve
 from .events import MessageEvent
 from .live import go_live
 from .numbers import display_number, mask_number
 from .rehearsal import Rehearsal
 from .server import InKernelServer
+from .serving import serve
 from .settings import SECRETS, Settings, load_settings, scrub
 from .widget_host import WidgetHost
 

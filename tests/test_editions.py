@@ -13,7 +13,7 @@ import pytest
 import requests
 from flask import Flask
 
-from smskit import LocalTwilio, Server, edition, servers, stop, stop_all
+from smskit import LocalTwilio, Server, edition, servers, serving, stop, stop_all
 from smskit.inprocess import InProcessServer, InProcessTransport, uninstall_adapter
 from smskit.lessons import in_edition
 from smskit.server import InKernelServer
@@ -28,7 +28,7 @@ GEORGE = "+14158675309"
 def serve(request, monkeypatch):
     """serve() as each edition has it; every server stopped and requests' adapter back after."""
     monkeypatch.setattr(edition, "EDITION", request.param)
-    yield edition.serve
+    yield serving.serve
     stop_all()
     uninstall_adapter()
 
@@ -81,8 +81,8 @@ def test_a_local_twilio_reaches_the_app_served_again_at_its_address(serve):
 def test_two_names_for_one_in_process_address_leave_the_newer_answering(monkeypatch):
     monkeypatch.setattr(edition, "EDITION", "browser")
     try:
-        first = edition.serve(replying_app(), name="Sessions 2")
-        second = edition.serve(replying_app(), name="sessions-2")
+        first = serving.serve(replying_app(), name="Sessions 2")
+        second = serving.serve(replying_app(), name="sessions-2")
         assert first.url == second.url and not first.running
         assert list(servers()) == ["sessions-2"]
     finally:
@@ -91,9 +91,9 @@ def test_two_names_for_one_in_process_address_leave_the_newer_answering(monkeypa
 
 
 def test_the_desktop_leaves_requests_adapter_alone():
-    with edition.serve(replying_app(), name="desktop-only"):
+    with serving.serve(replying_app(), name="desktop-only"):
         assert requests.sessions.HTTPAdapter is requests.adapters.HTTPAdapter
-    assert edition.SERVERS["desktop"] is InKernelServer
+    assert serving.SERVERS["desktop"] is InKernelServer
 
 
 def browser_lessons_smskit_imports() -> set[str]:
@@ -121,11 +121,11 @@ for module in {modules!r}:
     __import__(module)
 import requests
 from flask import Flask
-from smskit import LocalTwilio, edition
+from smskit import LocalTwilio, edition, serving
 edition.EDITION = "browser"
 app = Flask("x")
 app.post("/sms")(lambda: "<Response><Message>hi</Message></Response>")
-served = edition.serve(app, name="sms")
+served = serving.serve(app, name="sms")
 assert requests.post(served.url + "/sms").ok
 assert LocalTwilio(served.url + "/sms").text("+14158675309", "+15005550006", "hi").ok
 loaded = [name for name, module in sys.modules.items() if module is not None]

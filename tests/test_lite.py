@@ -33,7 +33,7 @@ from lite.build import (
     stored,
 )
 from lite.serve import site_server, site_url
-from smskit import LocalTwilio, edition, stop_all
+from smskit import LocalTwilio, edition, serve, stop_all
 from smskit.inprocess import InProcessServer, uninstall_adapter
 from smskit.lessons import in_edition
 from smskit.wire import exchange_lines
@@ -50,7 +50,7 @@ KEY_CELLS = {lesson.notebook: lesson.browser_key_cells for lesson in BROWSER}
 def in_process(monkeypatch):
     """serve() as the browser edition has it, with requests' own adapter put back after."""
     monkeypatch.setattr(edition, "EDITION", "browser")
-    yield edition.serve
+    yield serve
     stop_all()
     uninstall_adapter()
 

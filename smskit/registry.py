@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import threading
+from abc import ABC, abstractmethod
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -24,11 +25,14 @@ _servers: dict[str, Server] = {}  # by name
 _lock = threading.Lock()
 
 
-class Server:
-    """A WSGI app served under a name at `url`; a context manager. Each edition subclasses it.
+class Server(ABC):
+    """What serve() hands out in either edition: a WSGI app served under a name; a context manager.
 
-    A subclass gives `url`, `running`, `transport()` (how a local Twilio reaches it) and
-    `_halt()` (stop answering); watching the app's events and the `with` block are shared.
+    The protocol, which each edition's server subclasses (the abstract parts are its own):
+    * `start(app, name, old, port)` serves app in place of old, keeping what it can of it;
+    * `name`, `app`, `events` (the app's EventFeed), `host`, `port`, `url`, `running`;
+    * `transport()`: what a local Twilio sends its requests to this server with;
+    * `stop()`: stop answering and free what it holds (`_halt()`), harmless when stopped.
     """
 
     host: str
@@ -39,20 +43,23 @@ class Server:
         self.events = events if events is not None else EventFeed()
         self._unwatch = self.events.watch(app) if isinstance(app, Flask) else None
 
-    @property
-    def url(self) -> str:
-        raise NotImplementedError
+    @classmethod
+    @abstractmethod
+    def start(cls, app, name: str, old: Server | None, port: int | None = None) -> Server: ...
 
     @property
-    def running(self) -> bool:
-        raise NotImplementedError
+    @abstractmethod
+    def url(self) -> str: ...
 
-    def transport(self) -> Transport:
-        """What a local Twilio sends its requests to this server with."""
-        raise NotImplementedError
+    @property
+    @abstractmethod
+    def running(self) -> bool: ...
 
-    def _halt(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def transport(self) -> Transport: ...
+
+    @abstractmethod
+    def _halt(self) -> None: ...
 
     def stop(self) -> None:
         """Stop answering requests and free what the server holds; harmless when stopped."""

@@ -7,7 +7,9 @@ try:
     from .cookies import CookieJars, ExpiryRule
     from .edition import EDITION, explain_missing_threads
     from .events import EventFeed, MessageEvent
-    from .server import InKernelServer, serve, servers, stop, stop_all
+    from .registry import Server, servers, stop, stop_all
+    from .server import InKernelServer
+    from .serving import serve
     from .simulator import Delivery, LocalTwilio
     from .twiml import WebhookError
 except ModuleNotFoundError as missing:  # a Python outside the kit's environment
@@ -28,6 +30,7 @@ __all__ = [
     "InKernelServer",
     "LocalTwilio",
     "MessageEvent",
+    "Server",
     "SimulatedClock",
     "SystemClock",
     "WebhookError",

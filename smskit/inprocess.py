@@ -1,10 +1,17 @@
-"""serve() in the browser edition (Pyodide): no sockets and no threads, so no real server.
+"""The browser edition's server (Pyodide has no sockets or threads): the app called in-process.
 
-Instead serve() hands out an InProcessServer at `http://<name>.lite`, and a `requests` transport
-adapter answers that host by calling the WSGI app in-process (werkzeug's test client), so that
-`requests`, its Session's cookies and `show_exchange` work as over HTTP, and `LocalTwilio` reaches
-the URL too. No library does this for every `requests` call: requests-wsgi-adapter (last released
-in 2019) must be mounted on each Session by hand, while the lessons also call `requests.get`.
+serve() hands out an InProcessServer at `http://<name>.lite`. A local Twilio reaches it with the
+transport the server hands out (InProcessTransport); `requests` reaches it through a transport
+adapter that calls the WSGI app in-process (werkzeug's test client), so that `requests`, its
+Session's cookies and `show_exchange` work as over HTTP.
+
+Why requests' adapter is swapped process-wide (in the browser only, at the first serve()): the
+lessons call `requests.get(...)` and `requests.Session()` themselves, as learners will with any
+real server, so there is no session the kit could hand out and mount an adapter on; and requests
+has no public hook for the adapters a new Session mounts (Session.__init__ mounts the name
+`requests.sessions.HTTPAdapter`), so that name is the one place to reach them all. No library
+does this for every `requests` call: requests-wsgi-adapter (last released in 2019) must be
+mounted on each Session by hand. On the desktop nothing is swapped.
 
 >>> server = serve(app, name="sms")      # in a browser
 >>> server.url
@@ -24,20 +31,19 @@ from urllib.parse import urlsplit
 
 import requests
 import requests.sessions
-from flask import Flask
 from urllib3 import HTTPResponse
 from werkzeug.http import http_date
 from werkzeug.test import Client
 
 from .events import EventFeed
-from .transport import Answer, Deadlines, WsgiTransport
+from .registry import Server, serving
+from .transport import Answer, Deadlines, WsgiTransport, call_app
 from .twiml import WebhookError
 
 log = logging.getLogger(__name__)
 
 DOMAIN = ".lite"  # a name no real host has; nothing under it is ever looked up
 
-_servers: dict[str, InProcessServer] = {}  # by host
 _plain_adapter = requests.sessions.HTTPAdapter
 
 
@@ -47,65 +53,49 @@ def host_for(name: str) -> str:
     return label + DOMAIN
 
 
-class InProcessServer:
-    """A WSGI app reachable at http://<name>.lite by `requests` in this process."""
+class InProcessServer(Server):
+    """A WSGI app reachable at http://<name>.lite in this process: the browser edition's Server."""
 
     def __init__(self, app, name: str, events: EventFeed | None = None):
-        self.app, self.name = app, name
-        self.events = events if events is not None else EventFeed()
+        super().__init__(app, name, events)
         self.host, self.port = host_for(name), 80
-        self._unwatch = self.events.watch(app) if isinstance(app, Flask) else None
-        self.running = True
+        self._running = True
+
+    @classmethod
+    def start(cls, app, name: str, old: Server | None, port: int | None = None) -> InProcessServer:
+        """Serve app in place of old, keeping its events (no ports in a browser: port is unused)."""
+        install_adapter()
+        server = cls(app, name, events=old.events if old is not None else None)
+        log.info("Serving %r in-process at %s", name, server.url)
+        return server
 
     @property
     def url(self) -> str:
         return f"http://{self.host}"
 
-    def stop(self) -> None:
-        """Stop answering requests; harmless when already stopped."""
-        if self._unwatch:
-            self._unwatch()
-            self._unwatch = None
-        self.running = False
-        if _servers.get(self.host) is self:
-            del _servers[self.host]
+    @property
+    def running(self) -> bool:
+        return self._running
 
-    def __enter__(self) -> InProcessServer:
-        return self
+    def transport(self) -> InProcessTransport:
+        return InProcessTransport()
 
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
-    def __repr__(self) -> str:
-        state = "in-process" if self.running else "stopped"
-        return f"<InProcessServer {self.name!r} at {self.url} ({state})>"
-
-
-def serve_in_process(app, name: str = "webhook") -> InProcessServer:
-    """Serve app at http://<name>.lite in this process, replacing any server of that name."""
-    install_adapter()
-    old = _servers.pop(host_for(name), None)
-    if old is not None:
-        old.stop()
-    server = InProcessServer(app, name, events=old.events if old is not None else None)
-    _servers[server.host] = server
-    log.info("Serving %r in-process at %s", name, server.url)
-    return server
-
-
-def is_in_process(url: str) -> bool:
-    """Whether url is an in-process server's (served or not)."""
-    return (urlsplit(url).hostname or "").endswith(DOMAIN)
+    def _halt(self) -> None:
+        self._running = False
 
 
 def app_at(url: str):
-    """The app an in-process server answers url with, or None if nothing is served there."""
-    server = _servers.get(urlsplit(url).hostname or "")
-    return server.app if server is not None else None
+    """The app an in-process server answers url with now, or None if nothing is served there."""
+    server = serving(url)
+    return server.app if isinstance(server, InProcessServer) else None
 
 
 class InProcessTransport:
-    """LocalTwilio's way to a *.lite URL: the app serving it now, called in-process."""
+    """A local Twilio's way to a *.lite URL: the app serving it now, called in-process.
+
+    Like a port, the address is looked up at each request, so a server served again under
+    the same name answers the local Twilio made for the one before.
+    """
 
     def send(
         self, method: str, url: str, headers: dict, body: bytes | None, deadlines: Deadlines
@@ -120,7 +110,7 @@ class InProcessAdapter(_plain_adapter):
     """requests' HTTP adapter, except that it answers *.lite hosts from their app in-process."""
 
     def send(self, request, **kwargs):
-        if not is_in_process(request.url):
+        if not (urlsplit(request.url).hostname or "").endswith(DOMAIN):
             return super().send(request, **kwargs)
         app = app_at(request.url)
         if app is None:
@@ -133,15 +123,8 @@ class InProcessAdapter(_plain_adapter):
 
 def wsgi_response(app, request: requests.PreparedRequest) -> HTTPResponse:
     """Call app with the request and answer as an HTTP/1.0 server would (like serve()'s)."""
-    parts = urlsplit(request.url)
-    answer = Client(app, use_cookies=False).open(
-        parts.path or "/",
-        base_url=f"{parts.scheme}://{parts.netloc}",
-        query_string=parts.query,
-        method=request.method,
-        headers=dict(request.headers),
-        data=request.body,
-    )
+    client = Client(app, use_cookies=False)
+    answer = call_app(client, request.method, request.url, dict(request.headers), request.body)
     headers = list(answer.headers.items())
     headers += [
         ("Server", f"Werkzeug/{version('werkzeug')} Python/{sys.version.split()[0]}"),

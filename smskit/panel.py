@@ -28,7 +28,8 @@ from .countdown import LocalTwilioJars
 from .live import LiveStatus, live_status
 from .panel_view import ROWS, ConversationView
 from .phone import Phone
-from .server import InKernelServer, servers
+from .registry import servers
+from .server import InKernelServer
 from .settings import SECRETS, Settings, load_settings, scrub
 from .simulator import Delivery, LocalTwilio
 from .widget_host import WidgetHost

@@ -32,7 +32,8 @@ from .events import MessageEvent
 from .live import go_live
 from .numbers import display_number, mask_number
 from .rehearsal import Rehearsal
-from .server import InKernelServer, serve
+from .server import InKernelServer
+from .serving import serve
 from .settings import SECRETS, Settings, load_settings, scrub
 from .widget_host import WidgetHost
 

@@ -19,9 +19,9 @@ from twilio.request_validator import RequestValidator
 from .carrier import Carrier, Outgoing
 from .clock import SimulatedClock
 from .cookies import CookieJars, ExpiryRule
-from .inprocess import InProcessTransport, is_in_process
 from .optout import DEFAULT_REPLIES, UNSUBSCRIBED, Keyword, OptOuts, keyword
-from .transport import Answer, HttpTransport, WsgiTransport, split_overrides
+from .registry import transport_to
+from .transport import Answer, Transport, WsgiTransport, split_overrides
 from .twiml import TwilioWarning, WebhookError, read_reply
 
 logger = logging.getLogger(__name__)
@@ -147,6 +147,8 @@ def refusal_reason(answer: Answer) -> str:
 class LocalTwilio:
     """Stands in for Twilio: texts a webhook (a URL, or a WSGI app in-process).
 
+    `transport` is how the requests reach the URL; by default the one its server hands out
+    when it is served here (the browser edition's are reached no other way), else HTTP, where
     `via` sends the requests for a public URL to a local address (see HttpTransport).
     `timeout` (seconds) shortens Twilio's 15 s total deadline; the URL's fragment
     (#ct=…&rt=…&tt=…&rc=…&rp=…) overrides the deadlines as Twilio's does.
@@ -178,11 +180,11 @@ class LocalTwilio:
         advanced_opt_out: dict[Keyword, str] | None = None,
         opt_outs: OptOuts | None = None,
         carrier: Carrier | None = None,
+        transport: Transport | None = None,
     ):
         if isinstance(webhook, str):
             self.url, self.deadlines = split_overrides(webhook, timeout)
-            in_process = is_in_process(webhook)  # the browser edition's servers
-            self.transport = InProcessTransport() if in_process else HttpTransport(via)
+            self.transport = transport if transport is not None else transport_to(self.url, via)
         else:
             self.url, self.deadlines = split_overrides(url, timeout)
             self.transport = WsgiTransport(webhook)

@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import urllib3
@@ -95,6 +96,28 @@ class Answer:
     date: str | None
     body: bytes
     location: str | None = None
+
+    @classmethod
+    def of(cls, status: int, headers, body: bytes) -> Answer:
+        """The answer with this status, headers (urllib3's or werkzeug's) and un-gzipped body."""
+        return cls(
+            status,
+            headers.get("Content-Type"),
+            headers.getlist("Set-Cookie"),
+            headers.get("Date"),
+            body,
+            headers.get("Location"),
+        )
+
+
+class Transport(Protocol):
+    """How a local Twilio's request reaches a webhook: over HTTP, or into an app in-process."""
+
+    def send(
+        self, method: str, url: str, headers: dict, body: bytes | None, deadlines: Deadlines
+    ) -> Answer:
+        """The webhook's answer; raises WebhookError (11200, 11205, 11206) as Twilio logs it."""
+        ...
 
 
 class Attempt:
@@ -182,14 +205,7 @@ class HttpTransport:
             data = self._read(attempt, response, url)
         finally:
             response.release_conn()
-        return Answer(
-            response.status,
-            response.headers.get("Content-Type"),
-            response.headers.getlist("Set-Cookie"),
-            response.headers.get("Date"),
-            data,
-            response.headers.get("Location"),
-        )
+        return Answer.of(response.status, response.headers, data)
 
     def _read(self, attempt: Attempt, response, url: str) -> bytes:
         """The body, un-gzipped: each packet within the read timeout, the whole in time.
@@ -225,6 +241,19 @@ class _Retryable(Exception):
         self.error = error
 
 
+def call_app(client: Client, method: str, url: str, headers: dict, body: bytes | None):
+    """The app's werkzeug response to the request, its URL split as a server would."""
+    parts = urlsplit(url)
+    return client.open(
+        parts.path or "/",
+        base_url=f"{parts.scheme}://{parts.netloc}",
+        query_string=parts.query,
+        method=method,
+        headers=headers,
+        data=body,
+    )
+
+
 class WsgiTransport:
     """Calls a WSGI app in this process, as if the request had come over HTTP.
 
@@ -238,17 +267,9 @@ class WsgiTransport:
     def send(
         self, method: str, url: str, headers: dict, body: bytes | None, deadlines: Deadlines
     ) -> Answer:
-        parts = urlsplit(url)
         attempt = Attempt(deadlines)
         try:
-            response = self.client.open(
-                parts.path or "/",
-                base_url=f"{parts.scheme}://{parts.netloc}",
-                query_string=parts.query,
-                method=method,
-                headers=headers,
-                data=body,
-            )
+            response = call_app(self.client, method, url, headers, body)
         except Exception as problem:  # the app crashed instead of answering
             raise WebhookError(11200, f"the app raised {problem!r}.") from None
         if attempt.left() <= 0:
@@ -259,11 +280,4 @@ class WsgiTransport:
                 data = gzip.decompress(data)
             except (OSError, EOFError) as problem:
                 raise WebhookError(11206, f"the gzip answer is broken ({problem}).") from None
-        return Answer(
-            response.status_code,
-            response.headers.get("Content-Type"),
-            response.headers.getlist("Set-Cookie"),
-            response.headers.get("Date"),
-            data,
-            response.headers.get("Location"),
-        )
+        return Answer.of(response.status_code, response.headers, data)

@@ -33,8 +33,8 @@ from lite.build import (
     stored,
 )
 from lite.serve import site_server, site_url
-from smskit import LocalTwilio, edition, server
-from smskit.inprocess import InProcessServer, serve_in_process, uninstall_adapter
+from smskit import LocalTwilio, edition, serve, stop_all
+from smskit.inprocess import InProcessServer, uninstall_adapter
 from smskit.lessons import in_edition
 from smskit.wire import exchange_lines
 
@@ -47,9 +47,11 @@ KEY_CELLS = {lesson.notebook: lesson.browser_key_cells for lesson in BROWSER}
 
 
 @pytest.fixture
-def in_process():
-    """serve_in_process as the browser has it, with requests' own adapter put back after."""
-    yield serve_in_process
+def in_process(monkeypatch):
+    """serve() as the browser edition has it, with requests' own adapter put back after."""
+    monkeypatch.setattr(edition, "EDITION", "browser")
+    yield serve
+    stop_all()
     uninstall_adapter()
 
 
@@ -115,9 +117,8 @@ def test_local_twilio_texts_an_in_process_url_and_keeps_its_cookies(in_process):
     assert twilio.text("+14158675309", "+15005550006", "hi").error.code == 11200
 
 
-def test_serve_hands_out_an_in_process_server_on_emscripten(monkeypatch, in_process):
-    monkeypatch.setattr(server, "IN_BROWSER", True)
-    served = server.serve(visits_app(), name="sessions")
+def test_serve_hands_out_an_in_process_server_on_emscripten(in_process):
+    served = in_process(visits_app(), name="sessions")
     assert isinstance(served, InProcessServer)
     assert requests.get(served.url + "/visit").text == "Visit number 1."
 

@@ -14,11 +14,11 @@ import time
 import pytest
 
 from quickstart.sms.sms_conversation import create_app, name_for
+from smskit import serve
 from smskit.conversations import remaining
 from smskit.events import MessageEvent
 from smskit.live import LiveStatus
 from smskit.panel import HANDLER_NAME, SERVER_LOGGER, ConversationPanel, panels
-from smskit.server import serve
 from smskit.settings import scrub
 from smskit.simulator import LocalTwilio
 

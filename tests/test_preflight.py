@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from smskit import serve
 from smskit.preflight import main, preflight, table
 from smskit.processes import free_port
-from smskit.server import serve
 from smskit.settings import Settings
 from tests.fakes.stand_ins import ACCOUNT, TWILIO_TOKEN
 from tests.fakes.twilio_api import LoopbackHttpClient, create_api, number_record

@@ -144,29 +144,26 @@ def index_html(rows: list[Row], columns: tuple[Column, ...], reveal: Collection[
     as on the cards) that have it, so everyone finds their own; opted-out phones on their own
     line, struck through and named."""
     who = next(c for c in columns if c.key == "who")
-    by_count: dict[object, list[str]] = {}
+    by_count: dict[tuple[bool, int], list[tuple[str, str]]] = {}
     for row in rows:
-        key = "out" if row.opted_out else (-1 if row.count is None else row.count)
-        by_count.setdefault(key, []).append(who.text(row, reveal))
+        count = -1 if row.count is None else row.count
+        key = (row.opted_out, -1 if row.opted_out else count)
+        by_count.setdefault(key, []).append((who.text(row, reveal), "-" if count < 0 else count))
     area = (1920 - 48) * (1080 - HEAD) * (1 - BEYOND_SHARE) * 0.65
     size = max(12, min(28, int(math.sqrt(area / (len(rows) * 4.5 * 1.3)))))
     lines = []
-    for key in sorted(by_count, key=lambda k: (k == "out", k if k != "out" else 0)):
-        phones = sorted(by_count[key])
-        if key == "out":
-            label, extra, count = "opted out", " room-index-out", "-"
-        else:
-            label, extra = ("no count" if key == -1 else f"count {key}"), ""
-            count = "-" if key == -1 else key
+    for out, count in sorted(by_count):
+        phones = sorted(by_count[out, count])
+        label = "opted out" if out else "no count" if count < 0 else f"count {count}"
         tokens = "".join(
-            f"<span class='room-phone' data-count='{count}'><span class='room-who'>"
+            f"<span class='room-phone' data-count='{n}'><span class='room-who'>"
             f"{html.escape(p)}</span></span>"
-            for p in phones
+            for p, n in phones
         )
         label += f", {counted(len(phones), 'phone')}:"
         lines.append(
-            f"<div class='room-index-row{extra}'><span class='room-index-label'>{label}</span>"
-            f"{tokens}</div>"
+            f"<div class='room-index-row{' room-index-out' if out else ''}'>"
+            f"<span class='room-index-label'>{label}</span>{tokens}</div>"
         )
     said = (
         f"{hidden:,} more phones than fit as cards: the cards are the first "

@@ -13,6 +13,8 @@ import pytest
 
 from quickstart.sms.sms_conversation import create_app
 from smskit import LocalTwilio, serve
+from smskit.carrier import Carrier
+from smskit.clock import SimulatedClock
 from smskit.countdown import LocalTwilioJars, WallClock
 from smskit.live import go_local
 from smskit.rehearsal import BODIES, Rehearsal, phone_number, plan, planned
@@ -168,3 +170,25 @@ def test_the_rehearsals_status_line_shows_the_senders_queue(server):
     wait_for(lambda: rehearsal.finished)
     assert rehearsal.twilio.carrier.rate == 3.0
     assert rehearsal.delivered == 3 and "failed; toll free queue: " in rehearsal.summary()
+
+
+def test_a_card_says_while_its_reply_waits_in_the_senders_queue(server, room):
+    """Three phones text at one instant of the local Twilio's clock on a long code (one segment
+    a second): the first reply leaves at once, the others wait 1 and 2 s; the clock moves on
+    and the cards say nothing more. The card reads it through the schema's `queued` column."""
+    clock = SimulatedClock()
+    twilio = LocalTwilio(
+        server.url + "/sms", auth_token="room-token", clock=clock, carrier=Carrier(clock)
+    )
+    room.model.expiry = LocalTwilioJars(twilio)
+    phones = ["+14158675301", "+14158675302", "+14158675303"]
+    for phone in phones:
+        assert twilio.text(phone, OURS, "hi").ok
+    room.render()
+    cards = room.cards.value.split("<div class='room-card'")[1:]
+    queued = [re.findall(r"<div class='room-queued'>(.*?)</div>", card) for card in cards]
+    assert queued == [[], ["reply queued: 1 s"], ["reply queued: 2 s"]]
+    assert "queued" not in room.model.text()  # a card's column, not the panel's
+    clock.advance(seconds=2)
+    room.render()
+    assert "room-queued" not in room.cards.value

@@ -25,7 +25,7 @@ import os
 import secrets
 import sys
 import threading
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -39,6 +39,7 @@ from .numbers import display_number, mask_number
 from .rehearsal import Rehearsal
 from .server import InKernelServer, serve
 from .settings import SECRETS, Settings, load_settings, scrub
+from .watching import page_watch
 from .widget_host import WidgetHost
 
 log = logging.getLogger(__name__)
@@ -203,7 +204,9 @@ class Room:
         status: str,
         rehearsal: Rehearsal | None = None,
         secrets: tuple[str, ...] = (),
+        watched: Callable[[], bool] | None = None,
     ):
+        """watched: whether a page shows the room now (smskit.watching; None: always render)."""
         self.server, self.number, self.rehearsal = server, number, rehearsal
         self._secrets = secrets
         self.model = Conversations(expiry)
@@ -222,7 +225,7 @@ class Room:
         self.root.add_class("room")
         self.host = WidgetHost(
             server.events, self.model, self.root, self._draw,
-            interval=INTERVAL, tick=TICK, name="smskit-room",
+            interval=INTERVAL, tick=TICK, name="smskit-room", watched=watched,
         )  # fmt: skip
         for toggle in (self.show_numbers, self.show_bodies):
             toggle.observe(lambda _: self.render(), "value")
@@ -347,8 +350,9 @@ def open_room(
     if options.trace:
         server.events.subscribe(trace_to(options.trace))
     room = Room(
-        server, number=number, expiry=expiry, status=status, rehearsal=rehearsal, secrets=hidden
-    )
+        server, number=number, expiry=expiry, status=status, rehearsal=rehearsal, secrets=hidden,
+        watched=page_watch(os.environ),
+    )  # fmt: skip
     if rehearsal is not None:
         rehearsal.start()
     return room

@@ -36,9 +36,11 @@ from .countdown import Expiry, LocalTwilioJars, WallClock
 from .events import MessageEvent
 from .live import go_live
 from .numbers import display_number, mask_number
+from .preflight import preflight, verdict
 from .rehearsal import Rehearsal
 from .server import InKernelServer, serve
 from .settings import SECRETS, Settings, load_settings, scrub
+from .twilio_number import NumberInUse, claim_number, release_number
 from .watching import page_watch
 from .widget_host import WidgetHost
 
@@ -314,6 +316,25 @@ def trace_to(path: str):
     return write
 
 
+def go_live_once(server: InKernelServer, settings: Settings, http_client=None):
+    """Claim the number before any tunnel opens (a second kernel is told the room is open
+    elsewhere and starts no ngrok agent), go live, and run the preflight once live: the number
+    it points, or None, and the status line."""
+    phone = settings.twilio_phone_number
+    if settings.has_twilio:
+        try:
+            claim_number(phone)
+        except NumberInUse as elsewhere:
+            return None, str(elsewhere)
+    live = go_live(server, settings=settings, http_client=http_client)
+    if not live.number_points_here:
+        if settings.has_twilio:
+            release_number(phone)  # not live: another kernel may take the number
+        return None, f"{live} (rehearse offline with: python3 kit.py room --simulate 30)"
+    checks = preflight(settings, http_client, ours=live.webhook_url)
+    return live.phone_number, f"{live} {verdict(checks)}."
+
+
 def open_room(
     options: RoomOptions | None = None, settings: Settings | None = None, http_client=None
 ) -> Room:
@@ -342,11 +363,8 @@ def open_room(
     else:
         # Signatures are checked before the tunnel opens: only Twilio's requests make cards.
         server = serve(production_app({"TWILIO_AUTH_TOKEN": settings.twilio_auth_token}), "room")
-        live = go_live(server, settings=settings, http_client=http_client)
-        number = live.phone_number if live.number_points_here else None
-        rehearsal, expiry, status = None, WallClock(), str(live)
-        if not live.number_points_here:
-            status += " (rehearse offline with: python3 kit.py room --simulate 30)"
+        number, status = go_live_once(server, settings, http_client)
+        rehearsal, expiry = None, WallClock()
     if options.trace:
         server.events.subscribe(trace_to(options.trace))
     room = Room(

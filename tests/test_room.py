@@ -7,6 +7,8 @@ the widgets are real ipywidgets with inert comms, read through their values.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 
 import pytest
@@ -20,7 +22,8 @@ from smskit.live import go_local
 from smskit.rehearsal import BODIES, Rehearsal, phone_number, plan, planned
 from smskit.room import Room, RoomOptions, open_room, qr_svg
 from smskit.settings import Settings
-from tests.fakes.stand_ins import LIVE_SETTINGS, NUMBER, TWILIO_TOKEN
+from smskit.twilio_number import hookup_files
+from tests.fakes.stand_ins import LIVE_SETTINGS, NUMBER, TWILIO_TOKEN, starts
 
 GEORGE, OURS = "+14158675309", "+15005550006"
 
@@ -141,6 +144,8 @@ def test_with_credentials_the_room_goes_live_and_counts_only_signed_requests(age
     try:
         assert twilio_api.record["sms_url"].endswith("/sms") and room.number == NUMBER
         assert f"{NUMBER} points here" in room.status
+        # the preflight, once live: the stand-in's number is in no Messaging Service
+        assert "preflight: NO A2P 10DLC: the number is in no Messaging Service" in room.status
         url = room.server.url + "/sms"
         assert LocalTwilio(url, auth_token=TWILIO_TOKEN).text(GEORGE, room.number, "hi").ok
         LocalTwilio(url).text("+14155550000", room.number, "unsigned")
@@ -192,3 +197,29 @@ def test_a_card_says_while_its_reply_waits_in_the_senders_queue(server, room):
     clock.advance(seconds=2)
     room.render()
     assert "room-queued" not in room.cards.value
+
+
+def test_a_second_kernel_is_told_the_room_is_open_elsewhere_and_starts_no_tunnel(
+    agent, twilio_api, tmp_path, monkeypatch
+):
+    """Another process (a first tab's kernel) holds the number: this room claims it before any
+    tunnel, so the stand-in ngrok agent is never started and the number is not touched."""
+    monkeypatch.setenv("SMSKIT_HOOKUP_DIR", str(tmp_path))
+    log = agent("ok")
+    lock = hookup_files(NUMBER)[0]
+    hold = f"from filelock import FileLock; held = FileLock({str(lock)!r}); held.acquire();"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold + "print('held', flush=True); input()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline() == "held\n"
+        room = open_room(RoomOptions(), settings=LIVE_SETTINGS, http_client=twilio_api.client())
+        try:
+            assert "is open elsewhere" in room.status and room.number is None
+            assert starts(log) == [] and twilio_api.updates() == []
+        finally:
+            room.close()
+            room.server.stop()
+    finally:
+        holder.communicate("")

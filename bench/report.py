@@ -20,7 +20,7 @@ from .local_twilio import LocalTwilioResult
 from .panel_latency import PACE, SETTLE, PanelResult
 from .refusals import RefusalsResult
 from .room_latency import RoomResult
-from .setup import SetupResult
+from .install_time import SetupResult
 from .test_run import TestRunResult
 from .throughput import ThroughputResult
 

@@ -152,7 +152,7 @@ def index_html(rows: list[Row], columns: tuple[Column, ...], reveal: Collection[
         count = -1 if row.count is None else row.count
         key = (row.opted_out, -1 if row.opted_out else count)
         by_count.setdefault(key, []).append((who.text(row, reveal), "-" if count < 0 else count))
-    area = (1920 - 48) * (1080 - HEAD) * (1 - BEYOND_SHARE) * 0.65
+    area = (1920 - 48) * (1080 - HEAD) * (1 - BEYOND_SHARE) * 0.5  # row breaks leave gaps
     size = max(12, min(28, int(math.sqrt(area / (len(rows) * 4.5 * 1.3)))))
     lines = []
     for out, count in sorted(by_count):

@@ -49,8 +49,10 @@ log = logging.getLogger(__name__)
 INTERVAL = 0.25  # seconds: at most four renders a second, however busy the room
 TICK = 5.0  # seconds between refreshes of bars and "ago" when nobody texts
 REHEARSAL_NUMBER = "+15005550006"  # Twilio's test number: what the phones text in a rehearsal
-# A 1920x1080 projector: the header takes HEAD px, the cards the rest of the screen's height.
-HEAD, GAP, CARD_SHAPE = 230, 8, 1.4  # px, px, a card's width over its height
+# A 1920x1080 projector: the header takes HEAD px, the cards the rest (less the page's margins).
+WIDTH, HEIGHT, HEAD = 1920 - 48, 1080, 230  # px
+CARD_SHAPE = 1.4  # a card's width over its height
+PHONE_EM = 4.5 * 1.3  # em² an index entry ("••• 0001" and its gap) takes; half the index is gaps
 CARDS_MAX = 60  # cards that fit at full size (masked number >= 24 px, count >= 48 px)
 CARDS_BEYOND = 20  # cards kept, beside the index, when more phones than CARDS_MAX text
 BEYOND_SHARE = 0.38  # of the cards' height, for those cards (the index gets the rest)
@@ -130,8 +132,7 @@ def cards_html(rows: list[Row], columns: tuple[Column, ...], reveal: Collection[
     many = len(rows) > CARDS_MAX
     shown = rows[:CARDS_BEYOND] if many else rows
     share = BEYOND_SHARE if many else 1.0
-    width, height = 1920 - 48, (1080 - HEAD) * share
-    cols, lines = grid(len(shown), width / height)
+    cols, lines = grid(len(shown), WIDTH / ((HEIGHT - HEAD) * share))
     area = f"calc((100vh - {HEAD}px) * {share})"
     cards = "".join(card_html(row, columns, reveal) for row in shown)
     style = f"--cols:{cols};--rows:{lines};--area:{area}"
@@ -141,8 +142,9 @@ def cards_html(rows: list[Row], columns: tuple[Column, ...], reveal: Collection[
     return out
 
 
-def index_html(rows: list[Row], columns: tuple[Column, ...], reveal: Collection[str],
-               hidden: int) -> str:  # fmt: skip
+def index_html(
+    rows: list[Row], columns: tuple[Column, ...], reveal: Collection[str], hidden: int
+) -> str:
     """The whole room as a histogram of counts: one line per count, made of the phones (masked
     as on the cards) that have it, so everyone finds their own; opted-out phones on their own
     line, struck through and named."""
@@ -152,8 +154,8 @@ def index_html(rows: list[Row], columns: tuple[Column, ...], reveal: Collection[
         count = -1 if row.count is None else row.count
         key = (row.opted_out, -1 if row.opted_out else count)
         by_count.setdefault(key, []).append((who.text(row, reveal), "-" if count < 0 else count))
-    area = (1920 - 48) * (1080 - HEAD) * (1 - BEYOND_SHARE) * 0.5  # row breaks leave gaps
-    size = max(12, min(28, int(math.sqrt(area / (len(rows) * 4.5 * 1.3)))))
+    area = WIDTH * (HEIGHT - HEAD) * (1 - BEYOND_SHARE) / 2  # px², row breaks leave gaps
+    size = max(12, min(28, int(math.sqrt(area / (len(rows) * PHONE_EM)))))
     lines = []
     for out, count in sorted(by_count):
         phones = sorted(by_count[out, count])

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from .attacks import AttackResult
 from .common import Spread
 from .handler_cost import HandlerResult
+from .install_time import SetupResult
 from .lessons import ALL, LessonsResult
 from .lite import KERNEL_TARGET_S, RUN_ALL_TARGET_S, SITE_TARGET_MB, LiteResult
 from .lite_room import (
@@ -20,7 +21,6 @@ from .local_twilio import LocalTwilioResult
 from .panel_latency import PACE, SETTLE, PanelResult
 from .refusals import RefusalsResult
 from .room_latency import RoomResult
-from .install_time import SetupResult
 from .test_run import TestRunResult
 from .throughput import ThroughputResult
 

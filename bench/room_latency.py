@@ -3,7 +3,8 @@
 `python -m smskit.room_command --simulate 500 --rate 20` (what `kit.py room` runs) serves the
 room with the real Voilà; Debian's Chromium (playwright, executable_path) opens it. The
 kernel writes one line per handled message (--trace: when, masked number, count); a
-MutationObserver in the page notes when each card first shows each count. Latency: from the
+MutationObserver in the page notes when each card (or, beyond the cards that fit, each phone of
+the room's index) first shows each count. Latency: from the
 handled message to its card showing that count (or a later one, when two messages of one
 phone land in the same render). Kernel CPU per message: the kernel's CPU time over the
 rehearsal, divided by the messages handled in it; it includes the simulated phones' side of
@@ -33,7 +34,7 @@ OBSERVER = """
 window.__seen = {};
 new MutationObserver(() => {
   const now = Date.now() / 1000;
-  for (const card of document.querySelectorAll('.room-card')) {
+  for (const card of document.querySelectorAll('.room-card, .room-phone')) {
     const key = card.querySelector('.room-who').textContent + '|' + card.dataset.count;
     if (!(key in window.__seen)) window.__seen[key] = now;
   }

@@ -63,6 +63,7 @@ class Carrier:
         self._free_at = 0.0  # clock seconds when the queue next has room
         self._leaving: deque[float] = deque()  # when each queued reply leaves, in order
         self._pairs: dict[tuple[str, str], tuple[int, float]] = {}  # (count, last reply)
+        self._last_leaves: dict[tuple[str, str], float] = {}  # when each pair's last reply leaves
         self._lock = threading.Lock()
 
     def send(self, sender: str, to: str, bodies: list[str]) -> tuple[Outgoing, ...]:
@@ -90,6 +91,7 @@ class Carrier:
         self._free_at = start + parts / self.rate
         self._leave_until(now)
         self._leaving.append(start)
+        self._last_leaves[(sender, to)] = start
         return Outgoing(body, parts, start, waited=start - now)
 
     def _leave_until(self, now: float) -> None:
@@ -102,6 +104,13 @@ class Carrier:
             now = self.clock.now()
             self._leave_until(now)
             return len(self._leaving), self._leaving[-1] - now if self._leaving else 0.0
+
+    def queued(self, sender: str, to: str) -> float | None:
+        """Seconds until the last reply from sender to to leaves; None: none still waits."""
+        with self._lock:
+            left = self._last_leaves.get((sender, to))
+            now = self.clock.now()
+        return None if left is None or left <= now else left - now
 
     def summary(self) -> str:
         """Like "long code queue: 12 replies wait, the last leaves in 12 s"."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection
@@ -45,6 +46,7 @@ class Conversation:
     cookie_set_at: float | None  # ... of the latest reply that carried a session
     opted_out: bool
     fields: dict = field(default_factory=dict)  # what the columns that read a request kept
+    arrived: int = 0  # the order of its first message among the model's conversations
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,11 @@ class Row:
     def clock(self) -> str:
         """Which clock the countdown follows."""
         return self.countdown.clock
+
+    @property
+    def queued(self) -> float | None:
+        """Seconds until its last reply leaves the sender's queue (None: none waits, or unknown)."""
+        return self.countdown.queued
 
 
 @dataclass(frozen=True)
@@ -106,7 +113,8 @@ MASKS = {"numbers": mask_number, "messages": hidden}  # what a public screen hid
 class Column:
     """One column of the conversation table; the panel's text, its HTML and the room's cards
     all read COLUMNS. `read` keeps a request's value (a MessageEvent's form) as fields[key];
-    `card` puts the column on the room's cards; `private` names what a public screen masks."""
+    `card` puts the column on the room's cards, `table` in the panel's text and table (a card's
+    empty text shows nothing); `private` names what a public screen masks."""
 
     key: str  # the HTML cell's class is smskit-<key>, the card's room-<key>
     title: str
@@ -114,6 +122,7 @@ class Column:
     read: Callable[[MessageEvent], object] | None = None
     card: bool = False
     private: str | None = None  # a key of MASKS
+    table: bool = True
 
     def text(self, row: Row, reveal: Collection[str] = tuple(MASKS)) -> str:
         """The cell's text; masked unless what it is (numbers, messages) is in reveal."""
@@ -128,6 +137,7 @@ COLUMNS = (
     Column("count", "count", lambda r: "-" if r.count is None else str(r.count), card=True),
     Column("expires", "expires in", lambda r: remaining(r.expires_in), card=True),
     Column("clock", "clock", lambda r: r.clock),
+    Column("queued", "reply", lambda r: waiting(r.queued), card=True, table=False),
     Column("optout", "opted out", lambda r: "yes" if r.opted_out else "no", card=True),
     Column("session", "session", lambda r: session_text(r.session)),
     Column("message", "last message", lambda r: r.message, card=True, private="messages"),
@@ -143,6 +153,11 @@ def remaining(seconds: float | None) -> str:
         return "expired"
     whole = int(seconds)
     return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+def waiting(seconds: float | None) -> str:
+    """A reply still in the carrier's queue: "reply queued: 12 s"; "" once it left."""
+    return "" if seconds is None else f"reply queued: {math.ceil(seconds)} s"
 
 
 def ago(seconds: float | None) -> str:
@@ -176,7 +191,8 @@ def reply_text(event: MessageEvent) -> str:
 
 
 def table_text(totals: Totals, rows: list[Row], columns: tuple[Column, ...]) -> str:
-    """The totals line, then the columns as aligned plain text."""
+    """The totals line, then the table's columns as aligned plain text."""
+    columns = tuple(c for c in columns if c.table)
     table = [tuple(c.title for c in columns)] + [tuple(c.text(r) for c in columns) for r in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
     lines = [totals.text()]
@@ -202,7 +218,7 @@ class Conversations:
         self.columns = COLUMNS if columns is None else columns
         self._reads = [(c.key, c.read) for c in self.columns if c.read is not None]
         self._conversations: OrderedDict[tuple[str, str], Conversation] = OrderedDict()
-        self._messages = self._refused = self._opted_out = 0
+        self._messages = self._refused = self._opted_out = self._arrivals = 0
         self._lock = threading.Lock()
         self.version = 0  # goes up with every event taken in
 
@@ -237,7 +253,9 @@ class Conversations:
                 cookie_set_at=when if event.session else (old.cookie_set_at if old else None),
                 opted_out=opted_out,
                 fields={key: read(event) for key, read in self._reads},
+                arrived=old.arrived if old else self._arrivals,
             )
+            self._arrivals += old is None
             self._messages += 1
             self.version += 1
 

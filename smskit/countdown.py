@@ -10,7 +10,8 @@ Who knows when that is depends on the phone:
   reply's cookie four hours, on the wall clock, from the last reply that set one.
 
 Each countdown names its clock and carries the lifetime it counts down from, so a row can say
-which clock it follows and a bar can show the share left.
+which clock it follows and a bar can show the share left. Simulated phones also know how long
+their last reply still waits in the sender's queue (smskit.carrier); Twilio does not tell.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Countdown:
     since: float | None
     clock: str
     lifetime: float  # what `left` counts down from
+    queued: float | None = None  # seconds until its last reply leaves the carrier's queue
 
     @property
     def share(self) -> float:
@@ -85,4 +87,5 @@ class LocalTwilioJars:
         expires = jars.expires_at(sender, to)
         since = None if jar.last_message_at is None else now - jar.last_message_at
         left = None if expires is None else expires - now
-        return Countdown(left, since, self.label, jars.lifetime)
+        queued = self.twilio.carrier.queued(to, sender)
+        return Countdown(left, since, self.label, jars.lifetime, queued)

@@ -1,4 +1,4 @@
-"""Phone numbers made safe for a projector: "+14158675309" is shown as "+1 415 ••• 5309"."""
+"""Phone numbers made safe for a projector: "+14158675309" is shown as "••• 5309"."""
 
 from __future__ import annotations
 
@@ -20,11 +20,12 @@ def display_number(number: str) -> str:
 
 @lru_cache(maxsize=4096)  # a room re-renders the same few hundred numbers
 def mask_number(number: str) -> str:
-    """The number with its middle hidden: country code, first group, •••, last four digits.
+    """The number's last four digits and nothing else: "••• 5309".
 
-    Google's libphonenumber (the phonenumbers package) knows each country's groups, so a
-    London number keeps its area code the way a San Francisco one does. Anything that is not
-    a phone number (a short code, a name) keeps only its last two characters.
+    A projector is public, and four digits are enough for a person to find their own card
+    (the rehearsal's phones each end in their own four). Anything that is not a phone number
+    (a short code, a name) keeps only its last two characters. The one masking place: cards,
+    tables, the room's index and the benchmark's trace all call this.
     """
     try:
         parsed = phonenumbers.parse(number, None)
@@ -32,9 +33,4 @@ def mask_number(number: str) -> str:
         parsed = None
     if parsed is None or not phonenumbers.is_possible_number(parsed):
         return HIDDEN + number[-2:] if len(number) > 4 else HIDDEN
-    national = phonenumbers.national_significant_number(parsed)
-    groups = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    first = groups.replace("-", " ").split()[1]
-    if len(first) + 4 >= len(national):  # too short to keep both ends
-        first = national[:2]
-    return f"+{parsed.country_code} {first} {HIDDEN} {national[-4:]}"
+    return f"{HIDDEN} {phonenumbers.national_significant_number(parsed)[-4:]}"

@@ -16,7 +16,8 @@ ROWS = 20  # conversations shown; the rest are counted in the totals
 
 
 def table_html(rows: list[Row], columns: tuple[Column, ...]) -> str:
-    """The columns as an HTML table, one <tr data-from data-to> per row, newest first."""
+    """The table's columns as HTML, one <tr data-from data-to> per row, newest first."""
+    columns = tuple(c for c in columns if c.table)
     head = "".join(f"<th class='smskit-{c.key}'>{html.escape(c.title)}</th>" for c in columns)
     body = []
     for row in rows:

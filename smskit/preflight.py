@@ -45,20 +45,23 @@ def table(checks: list[Check]) -> str:
     return "\n".join(lines)
 
 
-def preflight(settings: Settings | None = None, http_client=None) -> list[Check]:
-    """Every check, in order; the network only once the credentials are all there."""
+def preflight(
+    settings: Settings | None = None, http_client=None, ours: str | None = None
+) -> list[Check]:
+    """Every check, in order; the network only once the credentials are all there. ours: the
+    webhook a live room just set (it answers: it is this room), not probed."""
     settings = settings if settings is not None else load_settings()
     problems = [p for p in (settings.twilio_problem, settings.ngrok_problem) if p]
     if problems:
         return [Check("credentials", False, " ".join(problems), "see .env.example")]
     client = client_for(settings, http_client)
     try:
-        return number_checks(client, settings)
+        return number_checks(client, settings, ours)
     except NumberHookupError as problem:  # the credentials refused, or no network
         return [Check("Twilio's API", False, str(problem))]
 
 
-def number_checks(client, settings: Settings) -> list[Check]:
+def number_checks(client, settings: Settings, ours: str | None = None) -> list[Check]:
     """The account's and the number's rows (each request may raise NumberHookupError)."""
     phone = settings.twilio_phone_number
     checks = [account_check(client, settings)]
@@ -70,7 +73,10 @@ def number_checks(client, settings: Settings) -> list[Check]:
     sms = bool((number.capabilities or {}).get("sms"))
     checks.append(Check("number", sms, f"{phone}, SMS {'capable' if sms else 'not capable'}",
                         "buy an SMS-capable number"))  # fmt: skip
-    checks.append(webhook_check(number.sms_url or ""))
+    url = number.sms_url or ""
+    checks.append(
+        Check("webhook", True, f"{url}: this room") if url == ours else webhook_check(url)
+    )
     service = service_of(client, number.sid)
     if TOLL_FREE.match(phone):
         checks.append(tollfree_check(client, number.sid))
@@ -139,6 +145,18 @@ def tollfree_check(client, number_sid: str) -> Check:
         return Check("toll-free verification", True, "approved")
     return Check("toll-free verification", False, ", ".join(statuses) or "not submitted",
                  "submit the toll-free verification in the console (else error 30032)")  # fmt: skip
+
+
+def verdict(checks: list[Check]) -> str:
+    """The table in one line, for the room's status line."""
+    noes = [
+        f"NO {c.name}: {c.found}" + (f" (fix: {c.fix})" if c.fix else "")
+        for c in checks
+        if not c.go
+    ]
+    if not noes:
+        return "preflight: go, a room of strangers will get replies"
+    return "preflight: " + "; ".join(noes) + "; the table: python3 kit.py room --check"
 
 
 def main(settings: Settings | None = None, http_client=None) -> int:

@@ -9,8 +9,10 @@ The options reach the notebook's kernel as SMSKIT_ROOM_* environment variables (
 starts kernels with its own environment); no secret is ever on the command line.
 SIGINT (Ctrl+C) or SIGTERM stops Voilà, which shuts its kernels down (each gives the number
 its previous webhook back); a webhook a killed room left behind is given back at the start
-and again at the end. jupyter_server's culling is asked to shut down kernels idle with no page
-attached; a room's kernel is never idle (its render loop ticks), so that does not catch it yet.
+and again at the end. jupyter_server's culling shuts down kernels idle with no page attached:
+a room renders only while a page is attached (smskit.watching), so a kernel whose page closed,
+or that no page ever reached (a `curl`, a load that timed out), falls idle and is culled
+within a minute.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import signal
 import subprocess
 import sys
 
-from . import preflight
+from . import preflight, watching
 from .carrier import SENDERS, estimate
 from .export import ROOT
 from .room import RoomOptions
@@ -32,8 +34,8 @@ from .twilio_number import NumberHookupError, give_back_left_webhook
 NOTEBOOK = ROOT / "room" / "room.ipynb"
 STOP_WAIT = 30.0  # seconds Voilà has to shut its kernels down before it is killed
 # jupyter_server's culling: a kernel idle this long with no page connected is shut down,
-# checked this often. A room's kernel publishes its ticks, so it never counts as idle (yet).
-CULL_IDLE, CULL_INTERVAL = 45, 10
+# checked this often (a room sends nothing while no page is attached: smskit.watching).
+CULL_IDLE, CULL_INTERVAL = 40, 10
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -139,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         options.sender,
     )  # fmt: skip
     environment = {**os.environ, **room.environment()}
+    # Its kernels ask Voilà whether a page is attached, and stay quiet while none is.
+    environment[watching.SERVER] = f"http://127.0.0.1:{options.port}"
     # One session key for every kernel of this run: a reloaded page keeps everyone's count.
     environment.setdefault("FLASK_SECRET_KEY", secrets.token_hex(32))
     if options.simulate:

@@ -5,7 +5,8 @@
 The panel (smskit.panel) and the room (smskit.room) compose one: events from the server's
 request threads go to the model and poke a render loop (smskit.throttle); `draw` writes the
 widget values under one lock, so renders from the loop and from the learner never interleave;
-close ends the loop and closes every widget the root holds.
+close ends the loop and closes every widget the root holds. With a `watched` callable
+(smskit.watching) it renders only while a page is attached, so a page-less kernel falls idle.
 """
 
 from __future__ import annotations
@@ -32,11 +33,15 @@ class WidgetHost:
         interval: float,
         tick: float,
         name: str,
+        watched: Callable[[], bool] | None = None,
     ):
+        """watched: whether a page shows the widgets now (smskit.watching); while it says no,
+        renders are skipped, so nothing is sent (None: always render)."""
         self.model, self.root, self._draw = model, root, draw
+        self._watched = watched
         self._lock = threading.Lock()
         self.renders = 0
-        self.render()
+        self.render(always=True)  # the widgets' first values, shown with them
         self.loop = RenderLoop(self.render, interval=interval, tick=tick, name=name)
         self._unsubscribe = events.subscribe(self.on_event)
 
@@ -49,8 +54,11 @@ class WidgetHost:
         """Ask for a render soon (coalesced with others per interval)."""
         self.loop.poke()
 
-    def render(self) -> None:
-        """Draw now (any thread; unchanged widget values send nothing)."""
+    def render(self, always: bool = False) -> None:
+        """Draw now, if a page is watching or always (any thread; unchanged widget values
+        send nothing)."""
+        if not always and self._watched is not None and not self._watched():
+            return
         with self._lock:
             self._draw()
             self.renders += 1

@@ -158,8 +158,8 @@ def test_a_flood_of_refused_requests_leaves_the_model_the_size_it_was(model):
 
 
 def test_numbers_are_masked_for_a_projector():
-    assert mask_number(GEORGE) == "+1 415 ••• 5309"
-    assert mask_number("+442079460958") == "+44 20 ••• 0958"
+    assert mask_number(GEORGE) == "••• 5309"  # the last four digits only
+    assert mask_number("+442079460958") == "••• 0958"
     assert mask_number("Monkey") == "•••ey"
     assert mask_number("") == "•••"
 
@@ -167,7 +167,7 @@ def test_numbers_are_masked_for_a_projector():
 def test_masking_is_the_columns_formatter_and_lifts_only_what_is_revealed(model):
     model.add(event(GEORGE, 1, body="a secret"))
     row, columns = model.row(GEORGE, OURS), {c.key: c for c in COLUMNS}
-    assert columns["from"].text(row, reveal=()) == "+1 415 ••• 5309"
+    assert columns["from"].text(row, reveal=()) == "••• 5309"
     assert columns["message"].text(row, reveal=("numbers",)) == ""
     assert columns["message"].text(row, reveal=("messages",)) == "a secret"
     assert columns["from"].text(row) == GEORGE  # a private screen (the panel) reveals all
@@ -194,12 +194,15 @@ def test_the_text_and_html_views_show_the_same_columns_in_the_same_order(model):
     model.add(event(GEORGE, 2, body="<b>&</b>"))
     model.add(event(BOOTS, 1, body="STOP"))
     lines = model.text().splitlines()
-    assert lines[1].split() == " ".join(c.title for c in COLUMNS).split()
+    tabled = [c for c in COLUMNS if c.table]  # the cards' own columns (queued) are not tabled
+    assert (
+        len(tabled) < len(COLUMNS) and lines[1].split() == " ".join(c.title for c in tabled).split()
+    )
     rows = model.rows()
     table = table_html(rows, COLUMNS)
     headers = [html.unescape(h) for h in re.findall(r"<th class[^>]*>(.*?)</th>", table)]
-    assert headers == [c.title for c in COLUMNS]
-    assert cells_of(table) == [[c.text(r) for c in COLUMNS] for r in rows]
+    assert headers == [c.title for c in tabled]
+    assert cells_of(table) == [[c.text(r) for c in tabled] for r in rows]
     for line, cells in zip(lines[2:], cells_of(table), strict=True):
         assert [cell for cell in cells if cell] == [
             cell for cell in re.split(r"\s{2,}", line) if cell

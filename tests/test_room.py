@@ -7,18 +7,23 @@ the widgets are real ipywidgets with inert comms, read through their values.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 
 import pytest
 
 from quickstart.sms.sms_conversation import create_app
 from smskit import LocalTwilio, serve
+from smskit.carrier import Carrier
+from smskit.clock import SimulatedClock
 from smskit.countdown import LocalTwilioJars, WallClock
 from smskit.live import go_local
 from smskit.rehearsal import BODIES, Rehearsal, phone_number, plan, planned
 from smskit.room import Room, RoomOptions, open_room, qr_svg
 from smskit.settings import Settings
-from tests.fakes.stand_ins import LIVE_SETTINGS, NUMBER, TWILIO_TOKEN
+from smskit.twilio_number import hookup_files
+from tests.fakes.stand_ins import LIVE_SETTINGS, NUMBER, TWILIO_TOKEN, starts
 
 GEORGE, OURS = "+14158675309", "+15005550006"
 
@@ -45,7 +50,7 @@ def wait_for(condition, timeout=10.0):
         time.sleep(0.01)
 
 
-def test_cards_are_newest_first_masked_and_quiet_until_the_instructor_says(server, room):
+def test_cards_keep_the_order_they_came_masked_and_quiet_until_the_instructor_says(server, room):
     phone = LocalTwilio(server.url + "/sms", auth_token="room-token")
     for sender, body in [(GEORGE, "first secret"), ("+14158675310", "second secret")]:
         phone.text(sender, OURS, body)
@@ -53,10 +58,11 @@ def test_cards_are_newest_first_masked_and_quiet_until_the_instructor_says(serve
     LocalTwilio(server.url + "/sms").text("+14155550000", OURS, "unsigned")  # refused: 403
     room.render()
     cards = room.cards.value
-    assert [int(n) for n in re.findall(r"data-count='(\d+)'", cards)] == [2, 1]
-    assert cards.index("+1 415 ••• 5309") < cards.index("+1 415 ••• 5310")
-    assert "8675309" not in cards and "secret" not in cards and "unsigned" not in cards
-    assert "opted out (STOP)" in cards
+    assert [int(n) for n in re.findall(r"data-count='(\d+)'", cards)] == [2, 1]  # George first
+    assert cards.index("••• 5309") < cards.index("••• 5310")
+    assert "415" not in cards and "secret" not in cards and "unsigned" not in cards  # 4 digits
+    george = cards[: cards.index("••• 5310")]
+    assert "room-out" in george and "<div class='room-optout'>opted out</div>" in george
     assert room.totals_label.value.count("2 conversations, 3 messages, 1 opted out") == 1
     assert "1 request refused" in room.totals_label.value
     room.show_numbers.value = room.show_bodies.value = True  # the instructor's toggles
@@ -66,8 +72,8 @@ def test_cards_are_newest_first_masked_and_quiet_until_the_instructor_says(serve
 
 
 def test_the_number_is_in_large_type_and_a_qr_code_of_its_sms_link(room):
-    assert "+1 500-555-0006" in room.root.children[1].value
-    assert qr_svg(OURS) in room.root.children[1].value
+    assert "+1 500-555-0006" in room.join.value
+    assert qr_svg(OURS) in room.join.value
     assert qr_svg(OURS) != qr_svg("+15005550007") and qr_svg(OURS).startswith("<svg")
 
 
@@ -124,7 +130,7 @@ def test_without_credentials_the_room_says_in_one_line_what_is_missing():
         status = room.status_label.value
         assert "No NGROK_AUTHTOKEN" in status and "--simulate" in status
         assert status.count("\n") == 0
-        assert "No number yet" in room.root.children[1].value and room.number is None
+        assert "No number yet" in room.join.value and room.number is None
     finally:
         room.close()
         room.server.stop()
@@ -138,12 +144,14 @@ def test_with_credentials_the_room_goes_live_and_counts_only_signed_requests(age
     try:
         assert twilio_api.record["sms_url"].endswith("/sms") and room.number == NUMBER
         assert f"{NUMBER} points here" in room.status
+        # the preflight, once live: the stand-in's number is in no Messaging Service
+        assert "preflight: NO A2P 10DLC: the number is in no Messaging Service" in room.status
         url = room.server.url + "/sms"
         assert LocalTwilio(url, auth_token=TWILIO_TOKEN).text(GEORGE, room.number, "hi").ok
         LocalTwilio(url).text("+14155550000", room.number, "unsigned")
         assert room.model.totals().text() == "1 conversation, 1 message, 1 request refused"
         room.render()
-        assert TWILIO_TOKEN not in room.root.children[2].value
+        assert TWILIO_TOKEN not in room.status_label.value
     finally:
         room.close()
         go_local(room.server)
@@ -167,3 +175,51 @@ def test_the_rehearsals_status_line_shows_the_senders_queue(server):
     wait_for(lambda: rehearsal.finished)
     assert rehearsal.twilio.carrier.rate == 3.0
     assert rehearsal.delivered == 3 and "failed; toll free queue: " in rehearsal.summary()
+
+
+def test_a_card_says_while_its_reply_waits_in_the_senders_queue(server, room):
+    """Three phones text at one instant of the local Twilio's clock on a long code (one segment
+    a second): the first reply leaves at once, the others wait 1 and 2 s; the clock moves on
+    and the cards say nothing more. The card reads it through the schema's `queued` column."""
+    clock = SimulatedClock()
+    twilio = LocalTwilio(
+        server.url + "/sms", auth_token="room-token", clock=clock, carrier=Carrier(clock)
+    )
+    room.model.expiry = LocalTwilioJars(twilio)
+    phones = ["+14158675301", "+14158675302", "+14158675303"]
+    for phone in phones:
+        assert twilio.text(phone, OURS, "hi").ok
+    room.render()
+    cards = room.cards.value.split("<div class='room-card'")[1:]
+    queued = [re.findall(r"<div class='room-queued'>(.*?)</div>", card) for card in cards]
+    assert queued == [[], ["reply queued: 1 s"], ["reply queued: 2 s"]]
+    assert "queued" not in room.model.text()  # a card's column, not the panel's
+    clock.advance(seconds=2)
+    room.render()
+    assert "room-queued" not in room.cards.value
+
+
+def test_a_second_kernel_is_told_the_room_is_open_elsewhere_and_starts_no_tunnel(
+    agent, twilio_api, tmp_path, monkeypatch
+):
+    """Another process (a first tab's kernel) holds the number: this room claims it before any
+    tunnel, so the stand-in ngrok agent is never started and the number is not touched."""
+    monkeypatch.setenv("SMSKIT_HOOKUP_DIR", str(tmp_path))
+    log = agent("ok")
+    lock = hookup_files(NUMBER)[0]
+    hold = f"from filelock import FileLock; held = FileLock({str(lock)!r}); held.acquire();"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold + "print('held', flush=True); input()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline() == "held\n"
+        room = open_room(RoomOptions(), settings=LIVE_SETTINGS, http_client=twilio_api.client())
+        try:
+            assert "is open elsewhere" in room.status and room.number is None
+            assert starts(log) == [] and twilio_api.updates() == []
+        finally:
+            room.close()
+            room.server.stop()
+    finally:
+        holder.communicate("")

@@ -85,6 +85,94 @@ def test_the_rehearsed_room_shows_each_phones_count_and_hides_who_and_what(room_
     assert any(body in page.inner_text("body") for body in BODIES)
 
 
+# What a browser computed for the room at 1920x1080: every card's box and the font sizes of
+# its masked number and count, the index's phones, and the screen the cards cover.
+MEASURE = """() => {
+  const box = e => { const r = e.getBoundingClientRect();
+    return {top: r.top, left: r.left, bottom: r.bottom, right: r.right}; };
+  const size = e => parseFloat(getComputedStyle(e).fontSize);
+  const cards = [...document.querySelectorAll('.room-card')].map(card => ({
+    box: box(card), who: card.querySelector('.room-who').textContent,
+    count: card.dataset.count, out: card.classList.contains('room-out'),
+    text: card.innerText, whoBox: box(card.querySelector('.room-who')),
+    countBox: box(card.querySelector('.room-count')),
+    whoPx: size(card.querySelector('.room-who')), countPx: size(card.querySelector('.room-count')),
+    barBorder: parseFloat(getComputedStyle(card.querySelector('.room-bar')).borderTopWidth),
+  }));
+  const phones = [...document.querySelectorAll('.room-phone')].map(p => ({
+    who: p.textContent, count: p.dataset.count, box: box(p), px: size(p),
+    out: !!p.closest('.room-index-out'),
+  }));
+  const beyond = document.querySelector('.room-beyond');
+  return {cards, phones, beyond: beyond ? beyond.innerText : null,
+          width: innerWidth, height: innerHeight};
+}"""
+
+
+def inside(inner: dict, outer: dict) -> bool:
+    return all(
+        (inner["top"] >= outer["top"] - 0.5, inner["left"] >= outer["left"] - 0.5,
+         inner["bottom"] <= outer["bottom"] + 0.5, inner["right"] <= outer["right"] + 0.5)
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("phones", [30, 300])
+def test_at_1920x1080_every_phone_is_findable_in_type_read_from_the_back(tmp_path, phones):
+    """Up to 60 phones: a card each, number >= 24 px and count >= 48 px, filling the screen,
+    in a place that never changes; beyond: the first cards, how many are not cards, and
+    every phone in the index by its count. Opt-outs and the bar do not rely on colour."""
+    messages = phones * 2
+    process, port, log = start_room(
+        tmp_path, f"--simulate={phones}", "--rate=40", f"--messages={messages}", "--seed=5",
+        "--sender=short-code",
+    )  # fmt: skip
+    expect = playwright.expect
+    expect.set_options(timeout=LONG)
+    try:
+        with chromium_page(1920, 1080) as page:
+            page.goto(f"http://127.0.0.1:{port}/")
+            totals = page.locator(".room-totals")
+            expect(totals).to_contain_text(f"{phones} conversations")  # each phone texted once
+            first = page.evaluate(MEASURE)
+            expect(page.locator(".room-status")).to_contain_text(f"finished, {messages} delivered")
+            page.wait_for_timeout(600)  # the last render (a render is at most 0.25 s away)
+            seen = page.evaluate(MEASURE)
+            page.screenshot(path=ARTIFACTS / f"room-{phones}.png")
+    finally:
+        stop_room(process)
+        print(log.read_text()[-2000:])
+
+    counts, opted_out = planned(phones, messages, 5)
+    screen = {"top": 0, "left": 0, "bottom": seen["height"], "right": seen["width"]}
+    cards = seen["cards"]
+    # A card's place does not jump: the order when every phone had texted once is kept.
+    assert [c["who"] for c in cards] == [c["who"] for c in first["cards"]]
+    for card in cards:
+        assert inside(card["box"], screen), card  # nothing cut off the screen
+        assert inside(card["whoBox"], card["box"]) and inside(card["countBox"], card["box"])
+        assert card["whoPx"] >= 24 and card["countPx"] >= 48, card
+        assert card["barBorder"] >= 1  # the bar's outline: its length reads without colour
+        assert card["out"] == ("opted out" in card["text"])  # said in words, not only grey
+    if phones <= 60:
+        assert len(cards) == phones and seen["beyond"] is None
+        found = {c["who"]: int(c["count"]) for c in cards}
+        top = min(c["box"]["top"] for c in cards)
+        bottom = max(c["box"]["bottom"] for c in cards)
+        right = max(c["box"]["right"] for c in cards)
+        assert bottom >= seen["height"] * 0.9 and right >= seen["width"] * 0.9  # the screen
+        assert (bottom - top) * right >= 0.7 * seen["width"] * seen["height"]  # used
+    else:
+        assert 0 < len(cards) < phones
+        assert f"{phones - len(cards):,} more phones than fit as cards" in seen["beyond"]
+        index = seen["phones"]
+        assert len(index) == phones
+        for phone in index:
+            assert inside(phone["box"], screen) and phone["px"] >= 12, phone
+        found = {p["who"]: int(p["count"]) for p in index}
+        assert {p["who"] for p in index if p["out"]} == {mask_number(n) for n in opted_out}
+    assert found == {mask_number(number): count for number, count in counts.items()}
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="axe: an opted-out card's masked number (.room-out > .room-who) is below 4.5:1 "

@@ -52,6 +52,8 @@ STYLE = """<style>
 .smskit-session { font-family: var(--jp-code-font-family, monospace); }
 .smskit-log { max-height: 12em; overflow: auto; margin: 0; font-size: 85%; }
 </style>"""
+# The log scrolls, so it takes keyboard focus (WCAG 2.1.1) and says what it is to a screen reader.
+LOG_OPEN = "<pre class='smskit-log' tabindex='0' role='log' aria-label='Requests handled'>"
 
 _panels: dict[str, ConversationPanel] = {}
 _panels_lock = threading.Lock()
@@ -292,7 +294,7 @@ class ConversationPanel:
         lines = "\n".join(
             html.escape(line, quote=False) for line in reversed(list(self._log)[-30:])
         )
-        self.log_view.value = f"<pre class='smskit-log'>{lines or '(no requests yet)'}</pre>"
+        self.log_view.value = f"{LOG_OPEN}{lines or '(no requests yet)'}</pre>"
 
     def _header_html(self) -> str:
         public = (

@@ -108,7 +108,10 @@ def card_html(row: Row, columns: tuple[Column, ...], reveal: Collection[str] = (
         text = column.text(row, reveal)
         if column.key == "expires":
             share, label = row.countdown.share, html.escape(f"cookie: {text} ({row.clock})")
-            parts.append(f"<div class='room-bar' title='{label}' aria-label='{label}'>")
+            parts.append(
+                f"<div class='room-bar' role='progressbar' aria-valuemin='0' aria-valuemax='100' "
+                f"aria-valuenow='{share * 100:.0f}' title='{label}' aria-label='{label}'>"
+            )
             parts.append(f"<div style='width:{share:.1%}'></div></div>")
             parts.append(f"<div class='room-since'>{ago(row.since)}</div>")
         elif column.key == "optout":

@@ -177,11 +177,6 @@ def test_notebook_04_runs_in_jupyterlab_and_its_panel_counts(lab):
     print(f"\nbrowser test: {time.monotonic() - started:.1f} s in the browser")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="axe: the panel's message log (.smskit-log) scrolls but cannot take keyboard focus; "
-    "panel.py belongs to issue 18, which fixes it (then drop this mark)",
-)
 def test_the_live_panel_in_jupyterlab_passes_axe(lab):
     """Notebook 04's panel, used as learners do; only our widgets (JupyterLab's chrome is not)."""
     expect = playwright.expect

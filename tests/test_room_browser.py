@@ -173,11 +173,6 @@ def test_at_1920x1080_every_phone_is_findable_in_type_read_from_the_back(tmp_pat
     assert found == {mask_number(number): count for number, count in counts.items()}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="axe: an opted-out card's masked number (.room-out > .room-who) is below 4.5:1 "
-    "contrast; room.py's CSS belongs to issue 18, which fixes it (then drop this mark)",
-)
 def test_the_room_at_30_simulated_phones_passes_axe(tmp_path):
     """The projector's page (kit.py room --simulate 30, Voilà) once its rehearsal is done."""
     process, port, _log = start_room(tmp_path, "--simulate=30", "--rate=20", "--messages=60")

@@ -56,6 +56,7 @@ BROWSER_MARKERS = {
 # Dependencies the site does not ship: desktop only, or brought by the Pyodide kernel itself.
 NOT_SHIPPED = {
     *("pyngrok", "jupyterlab", "voila", "segno", "filelock", "redis"),  # needs a desktop
+    *("gunicorn", "psutil"),  # notebook 05's server and the tunnel's guard: desktop only
     *("ipykernel", "widgetsnbextension", "jupyterlab-widgets"),  # the kernel's own
 }
 # Files already compressed (a variant would save little); any other gets .gz and .br variants

@@ -40,10 +40,12 @@ PAGE_SCRIPT = """
     if (!answer.ok) return;
     site = await answer.json();
   } catch (error) {
-    return;  // no site to compare with (a notebook of the learner's own)
+    return;  // no site to compare with
   }
   const theirs = site.metadata?.smskit?.version;
-  if (!theirs || theirs === panel.context.model.getMetadata("smskit")?.version) return;
+  const newer = Boolean(theirs) && theirs !== panel.context.model.getMetadata("smskit")?.version;
+  element.dataset.smskitNewer = newer;  // for the tests: the check is done
+  if (!newer) return;
   const kept = lesson.replace(/\\.ipynb$/, " (mine).ipynb");
   const line = document.createElement("p");
   line.textContent = `The site has a newer version of ${lesson}. `;

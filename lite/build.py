@@ -94,7 +94,7 @@ def inputs_digest() -> str:
     sources = [*HERE.glob("*.txt"), *HERE.glob("*.json"), *HERE.glob("*.py")]
     sources += [ROOT / "pyproject.toml", *LESSONS.glob("*.ipynb"), *(ROOT / "smskit").rglob("*.py")]
     for path in sorted(sources):
-        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(os.path.relpath(path, ROOT).encode())  # LESSONS may be elsewhere (tests)
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -28,6 +28,9 @@ from .edition import IN_BROWSER
 PAGE_SCRIPT = """
 (async () => {
   const app = window.jupyterapp;
+  for (let wait = 0; !element.isConnected && wait < 100; wait++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));  // rendered before it is attached
+  }
   const panel = app && [...app.shell.widgets("main")].find(
     (widget) => widget.context && widget.node.contains(element));
   if (!panel || panel.context.path.split("/").pop() !== lesson) return;  // e.g. a kept copy

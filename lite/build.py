@@ -94,7 +94,7 @@ def inputs_digest() -> str:
     sources = [*HERE.glob("*.txt"), *HERE.glob("*.json"), *HERE.glob("*.py")]
     sources += [ROOT / "pyproject.toml", *LESSONS.glob("*.ipynb"), *(ROOT / "smskit").rglob("*.py")]
     for path in sorted(sources):
-        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(os.path.relpath(path, ROOT).encode())  # LESSONS may be elsewhere (tests)
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -257,6 +257,21 @@ def stage(folder: Path, pyodide: Path, shipped: list[Path]) -> None:
     learner = folder / "files" / "learner"
     learner_edition = ["-m", "smskit.learner", "--source", LESSONS, "--out", learner]
     run("Building the learner edition", sys.executable, *learner_edition, cwd=ROOT)
+    stamp_versions(folder / "files")
+
+
+def stamp_versions(folder: Path) -> None:
+    """Stamp each notebook under folder with a hash of its cells, in metadata.smskit.version.
+
+    A lesson's first cell compares it with the open notebook's (smskit.lesson_update): a learner
+    whose saved copy is older is offered the new version. Outputs are left out of the hash, so
+    re-executing a lesson unchanged offers nothing."""
+    for path in sorted(folder.rglob("*.ipynb")):
+        notebook = json.loads(path.read_text())
+        cells = [(cell["cell_type"], "".join(cell["source"])) for cell in notebook["cells"]]
+        version = hashlib.sha256(json.dumps(cells).encode()).hexdigest()[:16]
+        notebook["metadata"].setdefault("smskit", {})["version"] = version
+        path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
 
 
 def precompress(site: Path) -> None:

@@ -24,16 +24,18 @@ import requests
 from flask import Flask, make_response, request, session
 
 from lite.build import (
+    OUT,
     BuildError,
     browser_needs,
     cached_wheel,
     inputs_digest,
     lock_file,
     precompress,
+    stamp_versions,
     stored,
 )
 from lite.serve import site_server, site_url
-from smskit import LocalTwilio, edition, serve, stop_all
+from smskit import LocalTwilio, edition, lesson_update, serve, stop_all
 from smskit.inprocess import InProcessServer, uninstall_adapter
 from smskit.lessons import in_edition
 from smskit.wire import exchange_lines
@@ -414,3 +416,112 @@ def test_a_stored_copy_of_a_wheel_holds_the_same_files_uncompressed(tmp_path):
             (m.filename, after.read(m)) for m in after.infolist()
         ]
         assert {m.compress_type for m in after.infolist()} == {zipfile.ZIP_STORED}
+
+
+# --- a lesson rebuilt while a learner has their own copy -----------------------------------------
+
+
+def test_a_lessons_version_changes_with_its_cells_not_its_outputs(tmp_path):
+    lesson = json.loads((ROOT / "notebooks" / "01_http_cookies.ipynb").read_text())
+    path = tmp_path / "learner" / "01_http_cookies.ipynb"
+    path.parent.mkdir()
+
+    def stamped(notebook: dict) -> str:
+        path.write_text(json.dumps(notebook))
+        stamp_versions(tmp_path)
+        return json.loads(path.read_text())["metadata"]["smskit"]["version"]
+
+    first = stamped(lesson)
+    for cell in lesson["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    assert stamped(lesson) == first  # re-executed or cleared, the same lesson
+    lesson["cells"][1]["source"] = "".join(lesson["cells"][1]["source"]) + " A fix."
+    assert stamped(lesson) != first
+
+
+def test_the_desktop_edition_is_offered_nothing(capsys):
+    assert not lesson_update.IN_BROWSER
+    lesson_update.offer_newer_version("01_http_cookies.ipynb")
+    assert capsys.readouterr() == ("", "")
+
+
+LESSON_01 = "learner/01_http_cookies.ipynb"
+MINE = "learner/01_http_cookies (mine).ipynb"
+FIX = "A fix the instructor published mid-workshop."
+LEARNERS_EDIT = 'my_note = "my own work"'
+EDIT_AND_SAVE = """async (source) => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    panel.content.model.sharedModel.insertCell(panel.content.model.cells.length,
+        {cell_type: "code", source});
+    await panel.context.save();
+}"""
+# Run the lesson's first code cell (the one that checks for a newer version), as a learner does.
+RUN_FIRST_CODE_CELL = """async () => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    panel.content.activeCellIndex = panel.content.widgets.findIndex(
+        cell => cell.model.type === "code");
+    await window.jupyterapp.commands.execute("notebook:run-cell");
+}"""
+CHECKED = "() => document.querySelector('[data-smskit-newer]')?.dataset.smskitNewer"
+TOOK_IT = """(fix) => {
+    const context = window.jupyterapp.shell.currentWidget.context;
+    return !context.model.dirty && JSON.stringify(context.model.toJSON()).includes(fix);
+}"""
+SAVED = """async (path) => (await window.jupyterapp.serviceManager.contents.get(
+    path, {content: true})).content"""
+
+
+def sources(notebook: dict) -> str:
+    return "\n".join("".join(cell["source"]) for cell in notebook["cells"])
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_learner_who_edited_01_before_a_rebuild_takes_the_new_version_and_keeps_theirs(
+    site, tmp_path, monkeypatch
+):
+    import lite.build
+
+    drive = pytest.importorskip("tests.drive", reason="the playwright package is missing")
+    if drive.CHROMIUM is None:
+        pytest.skip("no chromium on PATH (apt-get install chromium)")
+    lessons = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", lessons)
+    monkeypatch.setattr(lite.build, "LESSONS", lessons)
+    out = tmp_path / "lite"
+    out.mkdir()
+    (out / "cache").symlink_to(OUT / "cache", target_is_directory=True)  # the site's downloads
+    served = lite.build.build(out=out)
+    with drive.site_in_chromium(served) as (origin, browser):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(drive.PATIENCE_MS)
+        page.goto(f"{origin}/lab/index.html?path={LESSON_01}")
+        page.wait_for_function(drive.KERNEL_IDLE, polling=250)
+        page.evaluate(RUN_FIRST_CODE_CELL)
+        assert page.wait_for_function(CHECKED, polling=250).json_value() == "false"
+        page.evaluate(EDIT_AND_SAVE, LEARNERS_EDIT)
+
+        # The instructor fixes lesson 01 and rebuilds while the server keeps serving.
+        notebook = json.loads((lessons / "01_http_cookies.ipynb").read_text())
+        fix = {"cell_type": "markdown", "id": "fix1", "metadata": {}, "source": [FIX]}
+        notebook["cells"].insert(1, fix)
+        (lessons / "01_http_cookies.ipynb").write_text(json.dumps(notebook, indent=1))
+        lite.build.build(out=out)
+
+        page.reload()
+        page.wait_for_function(drive.KERNEL_IDLE, polling=250)
+        # JupyterLite opens the learner's saved copy, not the site's new one.
+        assert LEARNERS_EDIT in sources(page.evaluate(drive.NOTEBOOK))
+        page.evaluate(RUN_FIRST_CODE_CELL)
+        assert page.wait_for_function(CHECKED, polling=250).json_value() == "true"
+        offer = page.locator(".smskit-take-update")
+        line = offer.locator("xpath=..").inner_text()
+        assert line.startswith("The site has a newer version of 01_http_cookies.ipynb.")
+        offer.click()
+        page.wait_for_function(TOOK_IT, arg=FIX, polling=250)
+        now, kept = page.evaluate(drive.NOTEBOOK), page.evaluate(SAVED, MINE)
+        on_disk = page.evaluate(SAVED, LESSON_01)
+    assert FIX in sources(now) and LEARNERS_EDIT not in sources(now)
+    assert sources(on_disk) == sources(now)  # saved: a reload opens the new version too
+    assert LEARNERS_EDIT in sources(kept) and FIX not in sources(kept)

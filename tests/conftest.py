@@ -2,6 +2,8 @@
 local Twilio, server processes, and the stand-ins for ngrok's agent and Twilio's REST API."""
 
 import os
+import socket
+import sys
 
 import pytest
 
@@ -40,6 +42,35 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.integration)
         if not any(item.get_closest_marker(layer) for layer in LAYERS):
             item.add_marker(pytest.mark.unit)
+
+
+IN_A_UNIT_TEST = []  # not empty while a unit test runs
+NOT_IN_A_UNIT_TEST = "A unit test starts no process and no server: mark this one integration."
+
+
+def refuse_processes(event, args):
+    """An audit hook (the one way to see every process start, os.system's too)."""
+    if IN_A_UNIT_TEST and event in ("subprocess.Popen", "os.system", "os.posix_spawn", "os.fork"):
+        raise AssertionError(NOT_IN_A_UNIT_TEST)
+
+
+sys.addaudithook(refuse_processes)
+
+
+@pytest.fixture(autouse=True)
+def unit_tests_stay_in_process(request, monkeypatch):
+    """A unit test that starts a process or a server fails, saying which marker it needs."""
+    if request.node.get_closest_marker("unit") is None:
+        yield
+        return
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(NOT_IN_A_UNIT_TEST)
+
+    monkeypatch.setattr(socket.socket, "listen", refuse)
+    IN_A_UNIT_TEST.append(request.node)
+    yield
+    IN_A_UNIT_TEST.clear()
 
 
 class WrongAnswer(IPyNbCell):

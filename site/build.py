@@ -6,7 +6,7 @@ lite's own build, copied into the site's lite/ folder so its run buttons stay on
 Generated here, from one source each: the home page's lesson table and every lesson's header
 (from the notebooks), the workshop guide (from the README), the fidelity table (docs/) and each
 lesson's instructor notes (its minutes, and the wrong answers its checks name, read from
-tests/test_checks_catch_mistakes.py). The build is skipped when none of its inputs changed.
+tests/mistakes.py). The build is skipped when none of its inputs changed.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ OUT = ROOT / "build" / "site"  # ignored by git: the pages in html/, Sphinx's so
 STAMP = ".inputs-sha256"
 MERMAID = "11.12.1"  # the version sphinxcontrib-mermaid is written for
 README = ROOT / "README.md"
-MISTAKES = ROOT / "tests" / "test_checks_catch_mistakes.py"
+MISTAKES = ROOT / "tests" / "mistakes.py"
 FIDELITY = ROOT / "docs" / "fidelity.md"
 QUICKSTART = ROOT / "quickstart"  # its README, and the files it and lesson 05 link to
 LESSONS = [ROOT / "notebooks" / lesson.file for lesson in catalogue()]  # the lesson catalogue's

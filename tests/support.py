@@ -40,21 +40,6 @@ def status_of(port: int, raw: bytes, seconds: float = 30) -> str:
     return answer.split(b"\r\n")[0].decode()
 
 
-def execute_allowing_errors(notebook, folder: Path, timeout: int = 60) -> None:
-    """Run notebook in a real kernel, in folder; a failing cell keeps its error as an output."""
-    from nbclient import NotebookClient
-
-    client = NotebookClient(
-        notebook,
-        timeout=timeout,
-        kernel_name="python3",
-        allow_errors=True,
-        record_timing=False,
-        resources={"metadata": {"path": str(folder)}},
-    )
-    client.execute()
-
-
 def port_is_free(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) != 0

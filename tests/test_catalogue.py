@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import nbformat
+import pytest
 
 from smskit import lessons
 from smskit.lessons import catalogue, readme_table, route_table
@@ -64,6 +65,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.integration  # starts a process
 def test_a_lesson_06_is_one_catalogue_entry_and_reaches_every_list(tmp_path):
     temporary = tmp_path / "lessons.toml"
     temporary.write_text(lessons.CATALOGUE.read_text(encoding="utf-8") + SIX, encoding="utf-8")

@@ -8,6 +8,8 @@ import pytest
 from smskit.processes import free_port
 from tests.support import GEORGE, OUR_NUMBER, PYTHON, QUICKSTART, smskit_text
 
+pytestmark = pytest.mark.integration  # starts a process
+
 STRANGER, OURS = "+14155550100", OUR_NUMBER
 
 

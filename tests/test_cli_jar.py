@@ -11,6 +11,8 @@ import pytest
 from tests.fakes.sockets import ScriptedServer, answer
 from tests.support import GEORGE, PYTHON, smskit_text
 
+pytestmark = pytest.mark.integration  # starts a server and a process
+
 REPLY = b"<Response><Message>ok</Message></Response>"
 COOKIE = {"Set-Cookie": "seen=1; Max-Age=600"}
 

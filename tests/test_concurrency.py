@@ -22,6 +22,8 @@ from smskit.processes import free_port, gunicorn_command
 from tests.figures import record
 from tests.support import OUR_NUMBER
 
+pytestmark = pytest.mark.integration  # starts a server
+
 CONVERSATIONS, MESSAGES = 200, 20
 GEORGE = "+14158675309"
 

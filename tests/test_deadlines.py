@@ -54,6 +54,7 @@ def test_an_override_out_of_twilios_range_is_refused_in_one_sentence(fragment):
         LocalTwilio(f"http://127.0.0.1:1/sms#{fragment}")
 
 
+@pytest.mark.integration  # starts a server
 def test_a_connection_that_never_completes_is_tried_twice_then_11205(caplog):
     caplog.set_level(logging.INFO, logger="smskit.transport")
     with stalled_address() as address:
@@ -65,6 +66,7 @@ def test_a_connection_that_never_completes_is_tried_twice_then_11205(caplog):
     assert seconds >= 0.4  # two attempts of 200 ms each
 
 
+@pytest.mark.integration  # starts a server
 def test_rc_0_means_no_retry(caplog):
     caplog.set_level(logging.INFO, logger="smskit.transport")
     with stalled_address() as address:
@@ -79,6 +81,7 @@ def test_a_refused_connection_is_retried_then_11200_marked_refused(caplog):
     assert retries_logged(caplog) == 1
 
 
+@pytest.mark.integration  # starts a server
 def test_a_reply_trickled_past_the_total_deadline_is_11205_at_the_deadline():
     """Every byte comes within the read timeout, but the whole takes 4 s: tt (0.5 s) ends it."""
     with ScriptedServer(trickle(REPLY, every=4.0 / len(REPLY))) as server:
@@ -89,6 +92,7 @@ def test_a_reply_trickled_past_the_total_deadline_is_11205_at_the_deadline():
     assert 0.5 <= seconds < 3.5  # at the total deadline, not when the trickle ends
 
 
+@pytest.mark.integration  # starts a server
 def test_a_read_timeout_retry_keeps_the_idempotency_token():
     with ScriptedServer(stall(1.0), answer(body=REPLY)) as server:
         twilio = LocalTwilio(f"{server.url}/sms#rt=200&rp=rt")
@@ -98,6 +102,7 @@ def test_a_read_timeout_retry_keeps_the_idempotency_token():
     assert first["I-Twilio-Idempotency-Token"] == second["I-Twilio-Idempotency-Token"]
 
 
+@pytest.mark.integration  # starts a server
 def test_a_5xx_is_retried_only_when_rp_asks_for_it():
     with ScriptedServer(answer("500 Internal Server Error", b"oops"), answer(body=REPLY)) as server:
         assert LocalTwilio(f"{server.url}/sms").text(GEORGE, OUR_NUMBER, "hi").error.code == 11200
@@ -106,6 +111,7 @@ def test_a_5xx_is_retried_only_when_rp_asks_for_it():
         assert delivery.replies == ("made it",) and len(server.requests) == 2
 
 
+@pytest.mark.integration  # starts a server
 def test_the_fragment_is_not_sent_and_the_signature_covers_the_url_without_it():
     with ScriptedServer(answer(body=REPLY)) as server:
         twilio = LocalTwilio(f"{server.url}/sms?x=1#tt=5000&rc=0", auth_token="12345")
@@ -115,6 +121,7 @@ def test_the_fragment_is_not_sent_and_the_signature_covers_the_url_without_it():
     assert twilio.url == f"{server.url}/sms?x=1"
 
 
+@pytest.mark.integration  # starts a server
 def test_more_messages_than_connections_wait_their_turn_without_timing_out():
     """The transport never opens more connections than its pool keeps (no 'pool is full')."""
     gate = threading.Event()
@@ -142,6 +149,7 @@ def test_more_messages_than_connections_wait_their_turn_without_timing_out():
     assert [d.ok for d in results] == [True] * 4
 
 
+@pytest.mark.integration  # starts a server
 def test_rp_all_retries_failures_but_not_a_success_or_a_redirect():
     moved = answer("302 Found", b"", headers={"Location": "/sms2"})
     with ScriptedServer(moved, answer(body=REPLY)) as server:

@@ -13,6 +13,7 @@ from smskit import export
 from tests.support import PYTHON, QUICKSTART, ROOT
 
 
+@pytest.mark.integration  # starts a process
 def test_the_quickstart_is_in_sync_with_the_notebooks():
     result = subprocess.run(
         [PYTHON, "-m", "smskit.export", "--check"], capture_output=True, text=True, cwd=ROOT
@@ -111,6 +112,7 @@ ONLY_FLASK_AND_TWILIO = textwrap.dedent(
 )
 
 
+@pytest.mark.integration  # starts a process
 def test_the_quickstart_runs_with_only_flask_and_twilio(quickstart_copy):
     result = subprocess.run(
         [PYTHON, "-c", ONLY_FLASK_AND_TWILIO],

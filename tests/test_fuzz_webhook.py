@@ -202,6 +202,7 @@ def check(answer, fuzzed: Fuzzed, counter: int) -> int:
     return status
 
 
+@pytest.mark.integration  # runs Hypothesis for seconds
 def test_in_process_fuzzing_never_gives_a_5xx(app):
     client, statuses = app.test_client(use_cookies=False), Counter()
 
@@ -216,6 +217,7 @@ def test_in_process_fuzzing_never_gives_a_5xx(app):
     assert statuses.total() >= 500 and statuses[200] and statuses[400]
 
 
+@pytest.mark.integration  # starts a server
 def test_fuzzing_over_real_http_never_gives_a_5xx(app):
     """The same properties through the in-kernel server (werkzeug, events published)."""
     statuses, events = Counter(), []
@@ -234,6 +236,7 @@ def test_fuzzing_over_real_http_never_gives_a_5xx(app):
     assert statuses.total() >= 80 and len(events) == statuses.total()
 
 
+@pytest.mark.integration  # runs Hypothesis for seconds
 def test_signed_fuzzing_accepts_every_genuine_signature_and_nothing_else(signed_app):
     """With a token set, genuine signatures over any parameters pass; the rest get 403.
 
@@ -276,6 +279,7 @@ def test_signed_fuzzing_accepts_every_genuine_signature_and_nothing_else(signed_
     assert outcomes.total() >= 300
 
 
+@pytest.mark.integration  # starts a server
 def test_a_request_line_past_64_kib_gets_414_and_the_server_keeps_serving(app):
     """Found by the fuzzing above: the server used to drop such a request without an answer."""
     long_get = Fuzzed(

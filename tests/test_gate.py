@@ -42,6 +42,7 @@ def test_a_request_is_handed_on_once_its_body_is_in(received, complete):
     assert request_is_complete(received, server.MAX_BODY_BYTES) is complete
 
 
+@pytest.mark.integration  # starts a server
 def test_forty_slow_bodies_leave_a_request_answered(app):
     """Before, the body was read in a worker: 40 trickled bodies held all 32 of them."""
     with serve(app, name="slow-bodies") as served, SlowClients(served.port, 40, "body"):
@@ -50,6 +51,7 @@ def test_forty_slow_bodies_leave_a_request_answered(app):
     assert answer == "HTTP/1.0 200 OK"
 
 
+@pytest.mark.integration  # starts a server
 def test_a_body_that_trickles_past_the_deadline_gets_408(app, monkeypatch):
     monkeypatch.setattr(server, "SOCKET_TIMEOUT", 1.5)
     with serve(app, name="trickle") as served:

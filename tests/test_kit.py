@@ -143,6 +143,7 @@ def test_stopping_kit_py_lab_stops_jupyterlab_which_opened_the_learner_edition(s
             pass
 
 
+@pytest.mark.integration  # starts a process
 def test_the_learner_command_finds_the_kit_from_a_folder_inside_it(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "smskit.learner", "--out", str(tmp_path / "mine")],
@@ -155,6 +156,7 @@ def test_the_learner_command_finds_the_kit_from_a_folder_inside_it(tmp_path):
     assert (tmp_path / "mine" / "03_sms_conversations.ipynb").exists()
 
 
+@pytest.mark.integration  # starts a process
 def test_a_python_without_the_kits_packages_gets_one_sentence(tmp_path):
     bare = tmp_path / "bare"
     venv.create(bare, with_pip=False)

@@ -1,8 +1,13 @@
-"""Every solved lesson runs, top to bottom, in the environment `kit.py lab` makes, and in no more.
+"""The learner edition, as `kit.py lab` opens it, runs top to bottom in the environment `kit.py lab`
+makes, and in no more; its checks fail in plain words on the blanks.
 
 The environment is built by kit.py's own set_up with lab's groups (none: the lessons' packages
 alone), into a temporary .venv, so a package only the test tools bring (gunicorn was one) cannot
-hide: each lesson then runs in that environment's own Python and JupyterLab tools.
+hide: each learner notebook then runs once, in that environment's own Python and JupyterLab tools,
+with errors allowed. Every check cell must fail with CheckFailed and a one-sentence message (not a
+NameError traceback), and every other cell must still run. The blanks keep each solution's
+imports, so a module a lesson needs still shows here. That the same checks pass on the solutions
+is what nbval proves on notebooks/, in the run that also tries the wrong answers.
 """
 
 from __future__ import annotations
@@ -14,9 +19,12 @@ import subprocess
 import pytest
 
 import kit
+from smskit.learner import CHECK_TAG, build
 from tests.support import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("0*.ipynb"))
+
+pytestmark = pytest.mark.notebook  # runs every lesson in a real kernel
 
 
 @pytest.fixture(scope="module")
@@ -38,22 +46,47 @@ def lab_environment(tmp_path_factory):
     return where["BIN"]
 
 
-def errors_in(notebook: dict) -> list[str]:
-    """The error outputs of cells not tagged raises-exception, and any "No module named"."""
-    found = []
+@pytest.fixture(scope="module")
+def learner(tmp_path_factory):
+    """The learner edition, built once into a temporary folder."""
+    out = tmp_path_factory.mktemp("learner")
+    build(ROOT / "notebooks", out)
+    return out
+
+
+def mistakes_in(notebook: dict) -> tuple[list[str], int]:
+    """What is wrong in a run learner notebook, and how many checks failed as they should: a
+    check must fail once, with CheckFailed and one sentence; other cells must not fail (unless
+    tagged raises-exception), and no output may say "No module named"."""
+    found, checks = [], 0
     for cell in notebook["cells"]:
-        expected = "raises-exception" in cell.get("metadata", {}).get("tags", [])
+        where, tags = cell.get("id"), cell.get("metadata", {}).get("tags", [])
+        errors = [o for o in cell.get("outputs", []) if o["output_type"] == "error"]
+        if CHECK_TAG in tags:
+            checks += 1
+            if len(errors) != 1:
+                found.append(f"{where}: the check passed on a blank answer")
+            elif errors[0]["ename"] != "CheckFailed":
+                found.append(f"{where}: {errors[0]['ename']}: {errors[0]['evalue']}")
+            elif errors[0]["traceback"] != [f"✗ Not yet: {errors[0]['evalue']}"]:
+                found.append(f"{where}: the check's message is not one line: {errors[0]}")
+            elif not errors[0]["evalue"].endswith(".") or "\n" in errors[0]["evalue"]:
+                found.append(f"{where}: not one sentence: {errors[0]['evalue']}")
+        elif errors and "raises-exception" not in tags:
+            found += [
+                f"{where} fails without its exercise: {e['ename']}: {e['evalue']}" for e in errors
+            ]
         for output in cell.get("outputs", []):
-            if output["output_type"] == "error" and not expected:
-                found.append(f"{cell.get('id')}: {output['ename']}: {output['evalue']}")
             if "No module named" in "".join(output.get("text", "")):
-                found.append(f"{cell.get('id')}: {''.join(output['text']).strip()}")
-    return found
+                found.append(f"{where}: {''.join(output['text']).strip()}")
+    return found, checks
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_every_solved_lesson_runs_in_the_lab_environment(lab_environment, path, tmp_path):
+def test_every_learner_lesson_runs_in_the_lab_environment_and_fails_its_checks_in_plain_words(
+    lab_environment, learner, path, tmp_path
+):
     env = {
         **os.environ,
         "PATH": str(lab_environment) + os.pathsep + os.environ.get("PATH", ""),
@@ -63,8 +96,10 @@ def test_every_solved_lesson_runs_in_the_lab_environment(lab_environment, path, 
     env.pop("PYTHONPATH", None)  # the test's own .venv must not leak in
     done = subprocess.run(
         [lab_environment / "jupyter", "nbconvert", "--to", "notebook", "--execute",
-         "--ExecutePreprocessor.timeout=300", "--output-dir", str(tmp_path), path.name],
-        cwd=path.parent, env=env, capture_output=True, text=True, timeout=900,
+         "--allow-errors", "--ExecutePreprocessor.timeout=300", "--output-dir", str(tmp_path),
+         path.name],
+        cwd=learner, env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    assert errors_in(json.loads((tmp_path / path.name).read_text())) == []
+    found, checks = mistakes_in(json.loads((tmp_path / path.name).read_text()))
+    assert found == [] and checks >= 1, found

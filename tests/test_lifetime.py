@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from quickstart.sms.sms_conversation import CONVERSATION_LIFETIME, create_app
 from smskit import LocalTwilio, SimulatedClock, cookies, serve
 from smskit.conversations import COLUMNS, Conversations
@@ -23,6 +25,7 @@ def test_the_quickstarts_generated_lifetime_is_twilios():
     assert CONVERSATION_LIFETIME.total_seconds() == cookies.COOKIE_LIFETIME
 
 
+@pytest.mark.integration  # starts a server
 def test_one_edit_to_the_lifetime_reaches_the_jars_the_countdowns_and_the_cards(monkeypatch):
     monkeypatch.setattr(cookies, "COOKIE_LIFETIME", 2 * 60 * 60.0)  # the one edit
     with serve(create_app({"SECRET_KEY": "k"}), "lifetime") as server:

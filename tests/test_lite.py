@@ -142,6 +142,7 @@ def test_a_cell_that_needs_a_thread_says_so_in_one_sentence(monkeypatch, capsys)
     assert isinstance(quiet.error_in_exec, RuntimeError) and loud.error_in_exec is not None
 
 
+@pytest.mark.integration  # starts a process
 def test_the_lessons_imports_leave_pyngrok_unimported():
     lessons_imports = (
         "import smskit, smskit.checks, smskit.settings, smskit.simulator, smskit.twiml, "
@@ -187,6 +188,7 @@ def test_cached_wheels_are_found_by_pinned_name_and_version(tmp_path):
     assert inputs_digest() == inputs_digest()
 
 
+@pytest.mark.integration  # starts a server
 def test_the_site_server_gives_pyodides_files_the_types_browsers_insist_on(tmp_path, monkeypatch):
     # Python reads file types from the system, and some systems (Windows' registry) say
     # text/plain for JavaScript; a module worker then refuses to start.
@@ -305,6 +307,7 @@ def serving():
         served.server_close()
 
 
+@pytest.mark.integration  # starts a server
 def test_the_server_sends_precompressed_files_to_browsers_that_take_them(tmp_path, serving):
     script = b"console.log('the same line, again and again');\n" * 200
     (tmp_path / "build").mkdir()
@@ -341,6 +344,7 @@ def test_the_server_sends_precompressed_files_to_browsers_that_take_them(tmp_pat
     assert requests.get(f"{origin}/../../etc/passwd", timeout=5).status_code == 404
 
 
+@pytest.mark.integration  # starts a server
 def test_a_room_sized_burst_of_connections_is_answered(tmp_path, serving):
     (tmp_path / "index.html").write_text("hello")
     origin = serving(tmp_path)
@@ -357,6 +361,7 @@ def test_a_room_sized_burst_of_connections_is_answered(tmp_path, serving):
     )
 
 
+@pytest.mark.integration  # starts a server
 def test_the_room_is_given_real_addresses_and_a_qr_code_to_the_learner_edition(capsys, serving):
     from lite.__main__ import announce_to_room
 

@@ -16,6 +16,8 @@ from smskit.countdown import WallClock
 from smskit.panel import ConversationPanel
 from smskit.room import Room
 
+pytestmark = pytest.mark.integration  # starts a server
+
 CITY = Column(
     "city", "city", lambda r: r.fields["city"], read=lambda e: e.form.get("FromCity", ""), card=True
 )

@@ -51,6 +51,7 @@ def event(sender, count, to=TWILIO_NUMBER):
     return MessageEvent(sender, to, "hi", {"counter": count}, (f"reply {count}",), 200, "/sms")
 
 
+@pytest.mark.integration  # starts a server
 def test_messages_from_server_threads_update_rows_and_totals(server, panel):
     phone = LocalTwilio(server.url + "/sms")  # not the panel's phone: only events can tell it
     phone.text(GEORGE, TWILIO_NUMBER, "one")
@@ -73,6 +74,7 @@ def test_messages_from_server_threads_update_rows_and_totals(server, panel):
     assert '"POST /sms" 200' in panel.log_view.value
 
 
+@pytest.mark.integration  # starts a server
 def test_the_phone_counts_to_three_and_a_fast_forward_starts_over(panel):
     replies = [panel.send().reply for _ in range(3)]
     assert replies[-1] == "Curious George has messaged +15005550006 3 times"
@@ -88,12 +90,14 @@ def test_the_phone_counts_to_three_and_a_fast_forward_starts_over(panel):
     assert "Curious George has messaged +15005550006 1 times" in panel.outcome.value
 
 
+@pytest.mark.integration  # starts a server
 def test_a_real_phone_row_counts_down_four_hours_from_its_message(panel, server):
     server.events.publish(event(BOOTS, 5))  # not through the panel's local Twilio: no jar
     expires_in = panel.row(BOOTS, TWILIO_NUMBER).expires_in
     assert 4 * 3600 - 5 < expires_in <= 4 * 3600
 
 
+@pytest.mark.integration  # starts a server
 def test_bad_input_gets_one_sentence_in_the_phone(panel):
     panel.body_box.value = "x" * 1601
     assert panel.send() is None
@@ -104,6 +108,7 @@ def test_bad_input_gets_one_sentence_in_the_phone(panel):
     assert "Twilio error 11200" in panel.outcome.value
 
 
+@pytest.mark.integration  # starts a server
 def test_the_header_says_local_only_and_then_what_the_live_code_reports(panel, server):
     panel.render()
     assert f"{server.url}/sms" in panel.header.value
@@ -125,6 +130,7 @@ def test_the_header_says_local_only_and_then_what_the_live_code_reports(panel, s
     assert "local only (No NGROK_AUTHTOKEN: get one.)" in panel.header.value
 
 
+@pytest.mark.integration  # starts a server
 def test_log_lines_hide_secrets_and_never_reach_stderr(capfd, monkeypatch):
     token, ngrok_token = "s3cr3t-auth-token", "ngrok-s3cr3t-token"
     monkeypatch.setenv("NGROK_AUTHTOKEN", ngrok_token)
@@ -153,6 +159,7 @@ def test_scrub_hides_known_values_and_token_parameters():
     assert scrub("GET /x?token=abc&n=1 s3cr3t", "s3cr3t") == "GET /x?token=***&n=1 ••••"
 
 
+@pytest.mark.integration  # starts a server
 def test_recreating_the_panel_leaves_one_subscriber_and_one_log_handler(server):
     first = ConversationPanel(server)
     second = ConversationPanel(server)
@@ -172,6 +179,7 @@ def test_recreating_the_panel_leaves_one_subscriber_and_one_log_handler(server):
     assert [h for h in logging.getLogger(SERVER_LOGGER).handlers if h.name == HANDLER_NAME] == []
 
 
+@pytest.mark.integration  # starts a server
 def test_re_serving_under_the_same_name_keeps_the_panel_fed(server, panel):
     token = "a-new-auth-token"
     again = serve(create_app({"SECRET_KEY": "test", "TWILIO_AUTH_TOKEN": token}), server.name)
@@ -186,6 +194,7 @@ def test_re_serving_under_the_same_name_keeps_the_panel_fed(server, panel):
         again.stop()
 
 
+@pytest.mark.integration  # starts a server
 def test_ten_thousand_conversations_stay_responsive(server, panel):
     """Latency from a handled message to the widget's new state, with 10,000 conversations."""
     started = time.perf_counter()
@@ -234,6 +243,7 @@ def test_ten_thousand_conversations_stay_responsive(server, panel):
     )
 
 
+@pytest.mark.integration  # starts a server
 def test_four_hours_age_every_conversation_of_the_panels_twilio_and_rows_name_their_clock(
     panel, server
 ):

@@ -43,12 +43,14 @@ def rows(checks):
     return {check.name: check.go for check in checks}
 
 
+@pytest.mark.integration  # starts a server
 def test_a_healthy_account_is_go(account, capsys):
     checks = preflight(*account())
     assert rows(checks) == {"account": True, "number": True, "webhook": True, "A2P 10DLC": True}
     assert main(*account()) == 0 and "Go: a room of strangers" in capsys.readouterr().out
 
 
+@pytest.mark.integration  # starts a server
 def test_a_trial_account_is_no_go_with_the_fix(account):
     checks = preflight(*account(account_type="Trial"))
     assert rows(checks)["account"] is False
@@ -57,12 +59,14 @@ def test_a_trial_account_is_no_go_with_the_fix(account):
 
 
 @pytest.mark.parametrize("campaigns", [(), ("IN_PROGRESS",), ("FAILED",)])
+@pytest.mark.integration  # starts a server
 def test_an_unregistered_10dlc_number_is_no_go(account, campaigns):
     check = preflight(*account(campaigns=campaigns))[-1]
     assert (check.name, check.go) == ("A2P 10DLC", False) and "30034" in check.fix
 
 
 @pytest.mark.parametrize("status, go", [("PENDING_REVIEW", False), ("TWILIO_APPROVED", True)])
+@pytest.mark.integration  # starts a server
 def test_a_toll_free_number_needs_its_verification(account, status, go):
     check = preflight(*account(TOLL_FREE, tollfree=status))[-1]
     assert (check.name, check.go) == ("toll-free verification", go)
@@ -71,6 +75,7 @@ def test_a_toll_free_number_needs_its_verification(account, status, go):
     assert not unsubmitted.go and "30032" in unsubmitted.fix
 
 
+@pytest.mark.integration  # starts a server
 def test_a_webhook_on_a_dead_tunnel_is_flagged(account):
     dead = f"http://127.0.0.1:{free_port()}/sms"  # an earlier run's tunnel: nothing answers
     checks = preflight(*account(sms_url=dead))
@@ -93,6 +98,7 @@ def test_without_credentials_every_missing_value_is_named_at_once():
     assert not check.go
 
 
+@pytest.mark.integration  # starts a server
 def test_a_wrong_token_is_one_row_without_the_token(account):
     settings, client = account()
     settings = Settings(ACCOUNT, "wrong-token-0123456789abcdef0000", LOCAL, "ngrok-token")

@@ -172,6 +172,7 @@ print(hashlib.sha256(app.config["SECRET_KEY"].encode()).hexdigest())
 """
 
 
+@pytest.mark.integration  # starts a process
 def test_workers_starting_at_once_agree_on_one_key(quickstart_copy):
     environment = {k: v for k, v in os.environ.items() if k != "FLASK_SECRET_KEY"}
 
@@ -255,12 +256,14 @@ def test_a_malformed_chunked_body_gets_400_without_a_traceback(server, run_serve
     assert "Traceback" not in output_of(process)
 
 
+@pytest.mark.integration  # starts a server
 def test_the_in_kernel_server_answers_a_malformed_chunked_body_with_400(live, caplog):
     with serve(live, name="malformed") as server:
         assert " 400 " in status_of(server.port, MALFORMED_CHUNKED) + " "
     assert "Traceback" not in caplog.text
 
 
+@pytest.mark.integration  # starts a process
 def test_the_module_refuses_to_import_with_a_short_key(quickstart_copy):
     environment = os.environ | {"FLASK_SECRET_KEY": "123456"}
     done = subprocess.run(
@@ -282,6 +285,7 @@ def test_a_folder_others_can_only_read_is_kept(tmp_path):
     assert len(secret_key_for(folder)) == 64
 
 
+@pytest.mark.integration  # starts a server
 def test_an_oversized_form_is_413_also_when_the_panel_watches(live):
     """The event feed reads the form after the answer; a refused form must read as empty."""
     body = b"Body=" + b"x" * (MAX_BODY_BYTES + 10)

@@ -14,6 +14,8 @@ from smskit import LocalTwilio, serve
 from tests.fakes.edge import edge_app
 from tests.support import OUR_NUMBER, TOKEN
 
+pytestmark = pytest.mark.integration  # starts a server
+
 PUBLIC = "https://abc123.ngrok.app/sms"
 GEORGE = "+14158675309"
 

@@ -65,6 +65,7 @@ def app(redis_url, store):
     return production_app({"SECRET_KEY": KEY, "TWILIO_AUTH_TOKEN": TOKEN, "REDIS_URL": redis_url})
 
 
+@pytest.mark.integration  # starts a process
 def test_the_cookie_holds_only_an_id_and_the_count_lives_in_redis(app, store):
     twilio = LocalTwilio(app, auth_token=TOKEN)
     replies = [twilio.text(GEORGE, OUR_NUMBER, "hi") for _ in range(3)]
@@ -140,6 +141,7 @@ def post(app, sender=GEORGE, cookie=None, **headers):
     return client.post("/sms", data={"From": sender, "To": OUR_NUMBER}, headers=headers)
 
 
+@pytest.mark.integration  # starts a process
 def test_a_stalled_redis_never_counts_the_messages_it_refused(own_redis):
     """Redis frozen (SIGSTOP): each message is refused with 503; the scripts Redis then runs
     late, when it resumes, see by Redis's own clock that the app gave up, and count nothing."""
@@ -155,6 +157,7 @@ def test_a_stalled_redis_never_counts_the_messages_it_refused(own_redis):
     assert "messaged +15005550006 2 times" in post(app, cookie=cookie).text
 
 
+@pytest.mark.integration  # starts a process
 def test_a_worker_starting_while_redis_is_frozen_starts_and_answers_503_until_it_returns(
     own_redis, caplog
 ):
@@ -186,6 +189,7 @@ def test_a_wrong_redis_url_refuses_to_start_saying_what_redis_answered(redis_url
     assert message.startswith(says.format(server=server)) and message.count(". ") == 0
 
 
+@pytest.mark.integration  # starts a process
 def test_a_wrong_password_is_named_as_such(tmp_path):
     port = free_port()
     command = redis_command(port, str(tmp_path))
@@ -230,6 +234,7 @@ def test_a_conversation_id_counts_only_for_its_own_pair(redis_url, store):
     assert "3 times" in post(app, cookie=cookie).text  # George's conversation is untouched
 
 
+@pytest.mark.integration  # starts a process
 def test_redis_stopping_mid_run_gives_503_in_one_line(own_redis):
     process, port = own_redis
     app = production_app({"SECRET_KEY": KEY, "REDIS_URL": f"redis://127.0.0.1:{port}/0"})
@@ -238,6 +243,7 @@ def test_redis_stopping_mid_run_gives_503_in_one_line(own_redis):
     assert answer.status_code == 503 and answer.text.count("\n") == 1
 
 
+@pytest.mark.integration  # starts a process
 def test_without_redis_url_redis_is_never_imported(quickstart_copy):
     environment = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     done = subprocess.run(

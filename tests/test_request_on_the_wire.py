@@ -38,6 +38,7 @@ CAPTURED_ORDER = [
 ]
 
 
+@pytest.mark.integration  # starts a server
 def test_the_request_on_the_wire_is_as_captured():
     with ScriptedServer(answer()) as server:
         twilio = LocalTwilio(
@@ -64,6 +65,7 @@ def test_messaging_service_sid_is_left_out_without_a_service():
 
 
 @pytest.mark.parametrize("over_http", [True, False])
+@pytest.mark.integration  # starts a server
 def test_a_gzip_answer_is_read(over_http):
     packed = gzip.compress(b"<Response><Message>squeezed</Message></Response>")
     if over_http:

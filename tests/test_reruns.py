@@ -20,6 +20,8 @@ from tests.fakes.stand_ins import LIVE_SETTINGS, agents, created, starts
 from tests.figures import record
 from tests.support import OUR_NUMBER, port_is_free
 
+pytestmark = pytest.mark.integration  # starts a server and a process
+
 GEORGE = "+14158675309"
 
 

@@ -50,6 +50,7 @@ def wait_for(condition, timeout=10.0):
         time.sleep(0.01)
 
 
+@pytest.mark.integration  # starts a server
 def test_cards_keep_the_order_they_came_masked_and_quiet_until_the_instructor_says(server, room):
     phone = LocalTwilio(server.url + "/sms", auth_token="room-token")
     for sender, body in [(GEORGE, "first secret"), ("+14158675310", "second secret")]:
@@ -71,6 +72,7 @@ def test_cards_keep_the_order_they_came_masked_and_quiet_until_the_instructor_sa
     assert room.cards.comm is None and room.show_numbers.comm is None  # closed, nothing leaks
 
 
+@pytest.mark.integration  # starts a server
 def test_the_number_is_in_large_type_and_a_qr_code_of_its_sms_link(room):
     assert "+1 500-555-0006" in room.join.value
     assert qr_svg(OURS) in room.join.value
@@ -95,6 +97,7 @@ def test_a_phone_that_stopped_starts_again_with_its_next_message():
         assert following == "START"
 
 
+@pytest.mark.integration  # starts a server
 def test_a_rehearsal_delivers_what_it_planned_through_the_local_twilio(server, room):
     rehearsal = Rehearsal(
         server.url + "/sms", OURS, phones=6, rate=200, messages=30, auth_token="room-token", seed=0
@@ -123,6 +126,7 @@ def test_options_reach_the_kernel_through_the_environment_and_back():
     assert RoomOptions.from_environment({}) == RoomOptions()
 
 
+@pytest.mark.integration  # starts a server
 def test_without_credentials_the_room_says_in_one_line_what_is_missing():
     room = open_room(RoomOptions(), settings=Settings())
     try:
@@ -159,6 +163,7 @@ def test_with_credentials_the_room_goes_live_and_counts_only_signed_requests(age
     assert twilio_api.record["sms_url"] == original
 
 
+@pytest.mark.integration  # starts a server
 def test_the_rehearsals_status_line_shows_the_senders_queue(server):
     rehearsal = Rehearsal(
         server.url + "/sms",

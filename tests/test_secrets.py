@@ -108,6 +108,7 @@ def test_the_scanner_finds_realistic_credentials_and_passes_placeholders():
         assert findings(fake) == [], fake
 
 
+@pytest.mark.integration  # starts a process
 def test_no_tracked_file_holds_a_credential():
     files = tracked_files()
     found = {}
@@ -123,6 +124,7 @@ def test_no_tracked_file_holds_a_credential():
     assert not found, f"credentials committed: {found}"
 
 
+@pytest.mark.integration  # starts a process
 def test_no_credential_was_ever_committed():
     """The whole history, since a secret removed later is still in git."""
     history = subprocess.run(
@@ -140,6 +142,7 @@ def test_no_credential_was_ever_committed():
 @pytest.mark.parametrize(
     "path", [".env", "notebooks/.env", "quickstart/.env", "instance/secret_key"]
 )
+@pytest.mark.integration  # starts a process
 def test_local_secret_files_are_ignored_by_git(path):
     ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT)
     assert ignored.returncode == 0, f"{path} is not ignored by git"

@@ -8,6 +8,8 @@ import pytest
 from smskit import LocalTwilio, serve, servers, stop
 from tests.support import OUR_NUMBER, port_is_free
 
+pytestmark = pytest.mark.integration  # starts a server
+
 GEORGE = "+14158675309"
 
 

@@ -16,6 +16,8 @@ from smskit import serve
 from smskit import server as server_module
 from tests.support import status_of
 
+pytestmark = pytest.mark.integration  # starts a server
+
 BROKEN_CHUNKED = (
     b"POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
     b"Transfer-Encoding: chunked\r\n\r\nzz\r\nFrom=x\r\n0\r\n\r\n"

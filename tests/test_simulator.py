@@ -147,6 +147,7 @@ def unused_url():
     return f"http://127.0.0.1:{free_port()}/sms"
 
 
+@pytest.mark.integration  # starts a server
 def test_a_slow_webhook_is_11205_and_the_server_keeps_serving(app):
     slow = recording_app(lambda: time.sleep(0.6) or Response("<Response/>", mimetype="text/xml"))
     with serve(slow, name="slow") as server:
@@ -157,6 +158,7 @@ def test_a_slow_webhook_is_11205_and_the_server_keeps_serving(app):
         assert patient.text(GEORGE, OUR_NUMBER, "again").ok
 
 
+@pytest.mark.integration  # starts a server
 def test_http_and_in_process_deliveries_agree(app):
     with serve(app, name="agree") as server:
         over_http = LocalTwilio(server.url + "/sms")
@@ -167,6 +169,7 @@ def test_http_and_in_process_deliveries_agree(app):
             assert a.replies == b.replies and a.status == b.status == 200
 
 
+@pytest.mark.integration  # starts a server
 def test_via_delivers_a_public_urls_request_to_a_local_address():
     app = recording_app()
     with serve(app, name="via") as server:

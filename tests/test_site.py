@@ -56,7 +56,7 @@ def test_each_lessons_header_is_read_from_its_notebook():
 
 
 def test_the_instructor_notes_name_every_wrong_answer_the_checks_catch():
-    from tests.test_checks_catch_mistakes import MISTAKES
+    from tests.mistakes import MISTAKES
 
     named = course_site.named_mistakes()
     for lesson, exercises in MISTAKES.items():

@@ -110,6 +110,7 @@ def test_a_number_not_on_the_account_is_named(twilio_api):
     assert one_sentence(message) and twilio_api.updates() == []
 
 
+@pytest.mark.integration  # starts a server
 def test_a_twiml_app_on_the_number_is_reported_not_overridden():
     stand_in = TwilioApi(sms_application_sid="AP" + "1" * 32)
     try:

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GEORGE = "+14158675309"
 
 
-@pytest.fixture(params=["desktop", "browser"])
+@pytest.fixture(params=[pytest.param("desktop", marks=pytest.mark.integration), "browser"])
 def serve(request, monkeypatch):
     """serve() as each edition has it; every server stopped and requests' adapter back after."""
     monkeypatch.setattr(edition, "EDITION", request.param)
@@ -90,6 +90,7 @@ def test_two_names_for_one_in_process_address_leave_the_newer_answering(monkeypa
         uninstall_adapter()
 
 
+@pytest.mark.integration  # starts a process
 def test_the_desktop_leaves_requests_adapter_alone():
     with serving.serve(replying_app(), name="desktop-only"):
         assert requests.sessions.HTTPAdapter is requests.adapters.HTTPAdapter
@@ -133,6 +134,7 @@ print(sorted(name for name in loaded if "tunnel" in name or "pyngrok" in name))
 """
 
 
+@pytest.mark.integration  # starts a process
 def test_the_browser_editions_imports_and_serving_never_reach_the_tunnel():
     modules = sorted(browser_lessons_smskit_imports())
     assert {"smskit", "smskit.checks", "smskit.wire"} <= set(modules)  # the reading works

@@ -182,6 +182,7 @@ def test_the_rehearsals_status_line_shows_the_senders_queue(server):
     assert rehearsal.delivered == 3 and "failed; toll free queue: " in rehearsal.summary()
 
 
+@pytest.mark.integration  # starts a server
 def test_a_card_says_while_its_reply_waits_in_the_senders_queue(server, room):
     """Three phones text at one instant of the local Twilio's clock on a long code (one segment
     a second): the first reply leaves at once, the others wait 1 and 2 s; the clock moves on

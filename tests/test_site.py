@@ -133,6 +133,7 @@ def parsed(page: Path) -> Links:
     return links
 
 
+@pytest.mark.integration  # builds the site (Sphinx, npm)
 def test_the_site_builds_every_page_and_loads_nothing_from_elsewhere(html):
     names = {page.relative_to(html).as_posix() for page in pages(html)}
     lessons = {f"lessons/{path.stem}.html" for path in course_site.LESSONS}
@@ -147,6 +148,7 @@ def test_the_site_builds_every_page_and_loads_nothing_from_elsewhere(html):
     assert (html / "lite" / "lab" / "index.html").exists()
 
 
+@pytest.mark.integration  # builds the site (Sphinx, npm)
 def test_no_internal_link_or_anchor_is_broken(html):
     broken, external = [], set()
     for page in pages(html):

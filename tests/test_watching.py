@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ipywidgets as widgets
+import pytest
 from flask import Flask, abort
 
 from smskit import serve
@@ -26,6 +27,7 @@ def kernels_api(connections: dict[str, int]) -> Flask:
     return app
 
 
+@pytest.mark.integration  # starts a server
 def test_a_watch_follows_the_servers_connections_and_says_yes_when_it_cannot_tell():
     connections = {KERNEL: 1}
     with serve(kernels_api(connections), "kernels") as server:

@@ -5,7 +5,7 @@
 
 Nothing waits for real: each reply is given the time it leaves (the queue's next free moment)
 and how long it waited, so a simulated clock fast-forwards the queue like everything else.
-Replies are counted in segments (GSM-7 160/153, UCS-2 70/67: simulator.segments). A reply
+Replies are counted in segments (GSM-7 160/153, UCS-2 70/67: segments below). A reply
 Twilio would not send fails with its code: 21617 (over 1,600 characters), 14107 (more than 30
 replies between one pair less than 30 s apart) and 30001 (more than 10 hours queued). Sources:
 docs/fidelity.md. Written by hand: no library models a carrier's queue.
@@ -13,6 +13,7 @@ docs/fidelity.md. Written by hand: no library models a carrier's queue.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -28,6 +29,21 @@ REPLY_ERRORS = {
     21617: "The concatenated message body exceeds the 1600 character limit",
     30001: "Queue overflow",  # https://www.twilio.com/docs/api/errors/30001
 }
+
+GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = set("^{}\\[~]|€\f")
+
+
+def segments(body: str) -> int:
+    """How many SMS segments a carrier splits the body into (GSM-7 or UCS-2)."""
+    if all(ch in GSM7 or ch in GSM7_EXTENSION for ch in body):
+        units, single, part = len(body) + sum(ch in GSM7_EXTENSION for ch in body), 160, 153
+    else:
+        units, single, part = len(body.encode("utf-16-le")) // 2, 70, 67
+    return 1 if units <= single else math.ceil(units / part)
 
 
 @dataclass(frozen=True)
@@ -68,8 +84,6 @@ class Carrier:
 
     def send(self, sender: str, to: str, bodies: list[str]) -> tuple[Outgoing, ...]:
         """Queue the replies from sender to to, in order; each says when it leaves or why not."""
-        from .simulator import segments  # the one segment counter (incoming and outgoing)
-
         with self._lock:
             return tuple(self._queue(sender, to, body, segments(body)) for body in bodies)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 import logging
-import math
 import re
 import secrets
 import uuid
@@ -16,7 +15,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from twilio.request_validator import RequestValidator
 
-from .carrier import Carrier, Outgoing
+from .carrier import Carrier, Outgoing, segments
 from .clock import SimulatedClock
 from .cookies import CookieJars, ExpiryRule
 from .optout import DEFAULT_REPLIES, UNSUBSCRIBED, Keyword, OptOuts, keyword
@@ -42,21 +41,6 @@ PARAMETER_ORDER = (
     "From ApiVersion"
 ).split()
 FORM = "application/x-www-form-urlencoded"  # no charset, as captured
-
-GSM7 = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENSION = set("^{}\\[~]|€\f")
-
-
-def segments(body: str) -> int:
-    """How many SMS segments a carrier splits the body into (GSM-7 or UCS-2)."""
-    if all(ch in GSM7 or ch in GSM7_EXTENSION for ch in body):
-        units, single, part = len(body) + sum(ch in GSM7_EXTENSION for ch in body), 160, 153
-    else:
-        units, single, part = len(body.encode("utf-16-le")) // 2, 70, 67
-    return 1 if units <= single else math.ceil(units / part)
 
 
 def new_sid(prefix: str) -> str:

@@ -8,7 +8,7 @@ from flask import Flask, Response, request
 
 from smskit import LocalTwilio, serve
 from smskit.processes import free_port
-from smskit.simulator import segments
+from smskit.carrier import segments
 from smskit.twiml import reply_texts
 from tests.support import OUR_NUMBER, TOKEN
 

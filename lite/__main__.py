@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 
 from .build import build
-from .serve import build_and_serve, room_addresses, site_url
+from .command import build_and_serve
+from .serve import room_addresses, site_url
 
 
 def announce_to_room(server) -> None:

@@ -28,7 +28,7 @@ import nbformat  # noqa: E402
 
 from lite.build import build as build_lite  # noqa: E402
 from lite.build import run  # noqa: E402
-from lite.serve import build_and_serve  # noqa: E402
+from lite.command import build_and_serve  # noqa: E402
 from smskit.lessons import CATALOGUE, catalogue  # noqa: E402
 
 log = logging.getLogger(__name__)

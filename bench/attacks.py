@@ -296,23 +296,3 @@ def attack_in_kernel(result: AttackResult) -> None:
         status = raw_request(port, MALFORMED.replace(b"/sms", b"/form"))[0]
         result.add("malformed chunked body, in-kernel server", arm, status)
         stop(arm, server)
-
-
-PARTS = ("quickstart", "in-kernel", "round two")
-
-
-def run(parts: tuple[str, ...] = PARTS) -> AttackResult:
-    from .attacks_round_two import attack_round_two
-
-    result = AttackResult()
-    if "quickstart" in parts:
-        attack_quickstart(result)
-    if "in-kernel" in parts:
-        attack_in_kernel(result)
-    if "round two" in parts:
-        attack_round_two(result)
-    return result
-
-
-if __name__ == "__main__":
-    run(tuple(sys.argv[1:]) or PARTS)

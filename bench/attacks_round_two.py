@@ -1,6 +1,7 @@
 """9, second round: the findings of issue 21, each before (BEFORE_21) and now, in one run.
 
-Part of the attacks part (bench/attacks.py runs it). The "before" arms are the code as it was:
+Part 9 runs from here (run() below): the first round from bench/attacks.py, then this one. The
+"before" arms are the code as it was:
 the quickstart read from git at BEFORE_21, `gunicorn -w 2` as its README ran it, the tunnel's old
 agent settings (pyngrok's PyngrokConfig reading an exported NGROK_AUTHTOKEN), and the gate handing
 a connection on once its head is in. Slow clients and the ngrok agent are the test suite's
@@ -30,7 +31,16 @@ from smskit.settings import Settings
 from tests.fakes import ngrok_agent
 from tests.fakes.slow_clients import KINDS, SlowClients
 
-from .attacks import KEY, SERVERS, AttackResult, quickstart_arms, raw_request, serving
+from .attacks import (
+    KEY,
+    SERVERS,
+    AttackResult,
+    attack_in_kernel,
+    attack_quickstart,
+    quickstart_arms,
+    raw_request,
+    serving,
+)
 from .common import ROOT
 
 BEFORE_21 = "92abaae"  # main before issue 21
@@ -297,5 +307,20 @@ def attack_round_two(result: AttackResult) -> None:
             stop_server(process)
 
 
+PARTS = ("quickstart", "in-kernel", "round two")
+
+
+def run(parts: tuple[str, ...] = PARTS) -> AttackResult:
+    """Part 9: the first round (bench/attacks.py) and this one, in one result."""
+    result = AttackResult()
+    if "quickstart" in parts:
+        attack_quickstart(result)
+    if "in-kernel" in parts:
+        attack_in_kernel(result)
+    if "round two" in parts:
+        attack_round_two(result)
+    return result
+
+
 if __name__ == "__main__":
-    attack_round_two(AttackResult())
+    run(tuple(sys.argv[1:]) or PARTS)

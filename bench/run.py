@@ -41,7 +41,7 @@ PARTS = {
     6: ("refusals", "bench.refusals"),
     7: ("room", "bench.room_latency"),
     8: ("setup", "bench.install_time"),
-    9: ("attacks", "bench.attacks"),
+    9: ("attacks", "bench.attacks_round_two"),  # both rounds
     10: ("lite", "bench.lite"),
     11: ("lite_room", "bench.lite_room"),
     12: ("test_run", "bench.test_run"),

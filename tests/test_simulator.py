@@ -7,8 +7,8 @@ import pytest
 from flask import Flask, Response, request
 
 from smskit import LocalTwilio, serve
-from smskit.processes import free_port
 from smskit.carrier import segments
+from smskit.processes import free_port
 from smskit.twiml import reply_texts
 from tests.support import OUR_NUMBER, TOKEN
 

@@ -40,6 +40,7 @@ MERMAID = "11.12.1"  # the version sphinxcontrib-mermaid is written for
 README = ROOT / "README.md"
 MISTAKES = ROOT / "tests" / "mistakes.py"
 FIDELITY = ROOT / "docs" / "fidelity.md"
+FIGURES = sorted((ROOT / "docs").glob("*.png"))
 QUICKSTART = ROOT / "quickstart"  # its README, and the files it and lesson 05 link to
 LESSONS = [ROOT / "notebooks" / lesson.file for lesson in catalogue()]  # the lesson catalogue's
 IN_THE_BROWSER = {lesson.number for lesson in catalogue() if lesson.in_browser}
@@ -103,7 +104,7 @@ def inputs_digest(lite_stamp: str) -> str:
     for package in ("sphinx", "myst-nb", "sphinx-book-theme", "sphinxcontrib-mermaid"):
         digest.update(f"{package} {version(package)}".encode())
     shipped = [path for path in QUICKSTART.rglob("*") if path.is_file()]
-    sources = [*HERE.rglob("*.*"), *LESSONS, CATALOGUE, README, MISTAKES, FIDELITY, *shipped]
+    sources = [*HERE.rglob("*.*"), *LESSONS, CATALOGUE, README, MISTAKES, FIDELITY, *FIGURES, *shipped]
     for path in sorted(set(sources)):
         if not {"__pycache__", "instance"} & set(path.parts):
             digest.update(path.relative_to(ROOT).as_posix().encode())
@@ -201,6 +202,9 @@ def stage(src: Path, mermaid: Path) -> None:
     for page in ("setup.md",):
         shutil.copy2(HERE / "pages" / page, src / page)
     shutil.copy2(FIDELITY, src / "fidelity.md")
+    for figure in FIGURES:  # the README's screenshots, which the workshop guide shows
+        (src / figure.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(figure, src / figure.relative_to(ROOT))
     ignore = shutil.ignore_patterns("instance", "__pycache__")  # what running it leaves behind
     shutil.copytree(QUICKSTART, src / "quickstart", ignore=ignore)  # lesson 05 links into it
     guide = (HERE / "pages" / "workshop.md").read_text()

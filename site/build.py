@@ -104,7 +104,16 @@ def inputs_digest(lite_stamp: str) -> str:
     for package in ("sphinx", "myst-nb", "sphinx-book-theme", "sphinxcontrib-mermaid"):
         digest.update(f"{package} {version(package)}".encode())
     shipped = [path for path in QUICKSTART.rglob("*") if path.is_file()]
-    sources = [*HERE.rglob("*.*"), *LESSONS, CATALOGUE, README, MISTAKES, FIDELITY, *FIGURES, *shipped]
+    sources = [
+        *HERE.rglob("*.*"),
+        *LESSONS,
+        CATALOGUE,
+        README,
+        MISTAKES,
+        FIDELITY,
+        *FIGURES,
+        *shipped,
+    ]
     for path in sorted(set(sources)):
         if not {"__pycache__", "instance"} & set(path.parts):
             digest.update(path.relative_to(ROOT).as_posix().encode())

@@ -192,15 +192,18 @@ def test_every_page_passes_axe_in_chromium_without_leaving_the_origin(html):
     assert grave == {}, json.dumps(grave, indent=1)
 
 
-# From the top, run cells until the first one that shows an output, and return its outputs.
+# From the top, run cells until the first one that shows a learner an output; return its outputs.
 FIRST_OUTPUT = """async () => {
+    // the lesson-update check's script shows nothing unless the site has a newer version
+    const readable = o => o.output_type !== 'display_data' || Object.entries(o.data)
+        .some(([type, value]) => type !== 'application/javascript' && String(value).trim());
     const app = window.jupyterapp, panel = app.shell.currentWidget;
     await app.commands.execute('notebook:clear-all-cell-outputs');
     panel.content.activeCellIndex = 0;
     for (const cell of panel.content.widgets) {
         await app.commands.execute('notebook:run-cell-and-select-next');
         const ran = cell.model.toJSON();
-        if (ran.cell_type === 'code' && ran.outputs.length) return ran.outputs;
+        if (ran.cell_type === 'code' && ran.outputs.some(readable)) return ran.outputs;
     }
     return null;
 }"""

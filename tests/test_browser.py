@@ -178,4 +178,3 @@ def test_notebook_04_runs_in_jupyterlab_and_its_panel_counts_and_passes_axe(lab)
             page.screenshot(path=ARTIFACTS / "failure.png", full_page=True)
             raise
     print(f"\nbrowser test: {time.monotonic() - started:.1f} s in the browser")
-

@@ -5,7 +5,7 @@
                           lab --solutions opens notebooks/, where the exercises are solved
     python3 kit.py test   run every test: the code, the notebooks (nbval), the browser test;
                           test --fast runs the unit layer only
-    python3 kit.py bench  run the benchmarks (about 7 minutes) and write bench/RESULTS.md
+    python3 kit.py bench  run the benchmarks (about half an hour) and write bench/RESULTS.md
     python3 kit.py room   the workshop's projector page (--simulate N to rehearse; --help)
     python3 kit.py lock   write requirements.lock from pyproject.toml (after changing dependencies)
     python3 kit.py lite   build and serve the browser edition of lessons 00-03 (--build: only build)

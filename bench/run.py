@@ -1,6 +1,6 @@
 """Run the benchmarks, write bench/RESULTS.md, and print a one-line summary last.
 
-    .venv/bin/python -m bench.run            # everything, about 7 minutes on 2 cores
+    .venv/bin/python -m bench.run            # everything, about half an hour on 2 cores
     .venv/bin/python -m bench.run --only 1 3 # some parts; prints, writes only with --output
 
 1 handler cost in-process, 2 HTTP throughput (gunicorn + wrk), 3 the local Twilio through the

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import requests
 
 from .settings import Settings, load_settings
-from .twilio_number import NumberHookupError, _call, client_for
+from .twilio_number import NumberHookupError, client_for, twilio_call
 
 TOLL_FREE = re.compile(r"^\+18(00|33|44|55|66|77|88)\d{7}$")  # US/Canada toll-free prefixes
 TWILIO_HOSTED = re.compile(r"^https://([a-z0-9-]+\.)*twilio\.com(/|$)")  # e.g. the demo reply
@@ -65,7 +65,7 @@ def number_checks(client, settings: Settings, ours: str | None = None) -> list[C
     """The account's and the number's rows (each request may raise NumberHookupError)."""
     phone = settings.twilio_phone_number
     checks = [account_check(client, settings)]
-    found = _call(lambda: client.incoming_phone_numbers.list(phone_number=phone, limit=1))
+    found = twilio_call(lambda: client.incoming_phone_numbers.list(phone_number=phone, limit=1))
     if not found:
         fix = "set TWILIO_PHONE_NUMBER to one under Phone Numbers > Active numbers"
         return [*checks, Check("number", False, f"{phone} is not on this account", fix)]
@@ -86,7 +86,7 @@ def number_checks(client, settings: Settings, ours: str | None = None) -> list[C
 
 
 def account_check(client, settings: Settings) -> Check:
-    account = _call(lambda: client.api.v2010.accounts(settings.twilio_account_sid).fetch())
+    account = twilio_call(lambda: client.api.v2010.accounts(settings.twilio_account_sid).fetch())
     if account.status != "active":
         return Check("account", False, f"status {account.status}",
                      "reactivate the account in the Twilio console")  # fmt: skip
@@ -113,8 +113,10 @@ def webhook_check(url: str) -> Check:
 
 def service_of(client, number_sid: str):
     """The Messaging Service the number is in, or None."""
-    for service in _call(lambda: client.messaging.v1.services.list()):
-        numbers = _call(lambda s=service: client.messaging.v1.services(s.sid).phone_numbers.list())
+    for service in twilio_call(lambda: client.messaging.v1.services.list()):
+        numbers = twilio_call(
+            lambda s=service: client.messaging.v1.services(s.sid).phone_numbers.list()
+        )
         if any(n.sid == number_sid for n in numbers):
             return service
     return None
@@ -125,7 +127,9 @@ def campaign_check(client, service) -> Check:
     fix = "register an A2P 10DLC brand and campaign for its Messaging Service (else error 30034)"
     if service is None:
         return Check("A2P 10DLC", False, "the number is in no Messaging Service", fix)
-    campaigns = _call(lambda: client.messaging.v1.services(service.sid).us_app_to_person.list())
+    campaigns = twilio_call(
+        lambda: client.messaging.v1.services(service.sid).us_app_to_person.list()
+    )
     statuses = [c.campaign_status for c in campaigns]
     if "VERIFIED" in statuses:
         return Check("A2P 10DLC", True, f"campaign verified ({service.friendly_name})")
@@ -135,7 +139,7 @@ def campaign_check(client, service) -> Check:
 
 def tollfree_check(client, number_sid: str) -> Check:
     """A toll-free number needs an approved verification (else error 30032)."""
-    found = _call(
+    found = twilio_call(
         lambda: client.messaging.v1.tollfree_verifications.list(
             tollfree_phone_number_sid=number_sid
         )

@@ -116,7 +116,7 @@ def _give_back_left(phone_number: str, client: Client) -> str | None:
     if phone_number in _hookups or not path.exists():
         return None
     left = json.loads(path.read_text(encoding="utf-8"))
-    _call(
+    twilio_call(
         lambda: client.incoming_phone_numbers(left["sid"]).update(
             sms_url=left["previous_url"], sms_method=left["previous_method"]
         )
@@ -186,7 +186,7 @@ def _point(client: Client, settings: Settings, sms_url: str, earlier: tuple | No
     """point_number's requests, under its lock and claim."""
     phone = settings.twilio_phone_number
     given_back = _give_back_left(phone, client)
-    found = _call(lambda: client.incoming_phone_numbers.list(phone_number=phone, limit=1))
+    found = twilio_call(lambda: client.incoming_phone_numbers.list(phone_number=phone, limit=1))
     if not found:
         raise NumberHookupError(
             f"{phone} is not a number of Twilio account {mask(settings.twilio_account_sid)}: "
@@ -205,7 +205,7 @@ def _point(client: Client, settings: Settings, sms_url: str, earlier: tuple | No
     hookup = Hookup(phone, number.sid, sms_url, previous_url, previous_method, given_back)
     _write_previous(hookup)
     if number.sms_url != sms_url or number.sms_method != "POST":
-        _call(lambda: number.update(sms_url=sms_url, sms_method="POST"))
+        twilio_call(lambda: number.update(sms_url=sms_url, sms_method="POST"))
     return hookup
 
 
@@ -216,7 +216,7 @@ def restore_number(phone_number: str) -> None:
         if entry is None:
             return
         hookup, client = entry
-        _call(
+        twilio_call(
             lambda: client.incoming_phone_numbers(hookup.sid).update(
                 sms_url=hookup.previous_url, sms_method=hookup.previous_method
             )
@@ -243,7 +243,7 @@ def hookups() -> dict[str, Hookup]:
         return {phone: entry[0] for phone, entry in _hookups.items()}
 
 
-def _call(request: Callable[[], T]) -> T:
+def twilio_call(request: Callable[[], T]) -> T:
     """request(), with Twilio's and the network's failures turned into one sentence."""
     try:
         return request()

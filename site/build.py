@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: lite and smskit come from this checkout
 
 import nbformat  # noqa: E402
+from filelock import FileLock  # noqa: E402
 
 from lite.build import build as build_lite  # noqa: E402
 from lite.build import run  # noqa: E402
@@ -231,8 +232,17 @@ def stage(src: Path, mermaid: Path) -> None:
 
 
 def build(force: bool = False, out: Path = OUT) -> Path:
-    """Build the site into out/html (the browser edition in out/html/lite); skipped when current."""
+    """Build the site into out/html (the browser edition in out/html/lite); skipped when current.
+
+    One build at a time into out: a second one (another terminal, another test worker) waits,
+    then finds the site current."""
     lite = build_lite()
+    out.mkdir(parents=True, exist_ok=True)
+    with FileLock(out / "build.lock"):
+        return build_unlocked(lite, force, out)
+
+
+def build_unlocked(lite: Path, force: bool, out: Path) -> Path:
     html, digest = out / "html", inputs_digest((lite / ".inputs-sha256").read_text())
     if not force and (html / STAMP).exists() and (html / STAMP).read_text() == digest:
         log.info("The site in %s is up to date", html)

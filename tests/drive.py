@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from playwright.sync_api import Browser, Route, sync_playwright
 
 from lite.serve import site_server
@@ -148,14 +149,15 @@ AXE_RUN = """async ([tags, within]) => {
 
 def axe_core() -> Path:
     """axe-core's script, installed from npm on first use (skips, saying why, without npm)."""
-    if not AXE.exists():
-        if shutil.which("npm") is None:
-            pytest.skip("npm is missing (apt-get install npm): axe-core comes from npm")
-        AXE_FOLDER.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            ["npm", "install", "--silent", "--no-audit", "--no-fund", f"axe-core@{AXE_VERSION}"],
-            cwd=AXE_FOLDER, check=True,
-        )  # fmt: skip
+    if shutil.which("npm") is None and not AXE.exists():
+        pytest.skip("npm is missing (apt-get install npm): axe-core comes from npm")
+    AXE_FOLDER.mkdir(parents=True, exist_ok=True)
+    with FileLock(AXE_FOLDER / "install.lock"):  # test workers install it once between them
+        if not AXE.exists():
+            quiet = ["--silent", "--no-audit", "--no-fund"]
+            subprocess.run(
+                ["npm", "install", *quiet, f"axe-core@{AXE_VERSION}"], cwd=AXE_FOLDER, check=True
+            )
     return AXE
 
 

@@ -232,12 +232,18 @@ def lab(args: list[str]) -> int:
 
 
 def test(args: list[str]) -> int:
-    """pytest, naming each test as it starts (the run takes minutes), unless told how loud to be;
-    --fast runs the unit layer only (no kernels, no browser, no servers)."""
-    if "--fast" in args:
+    """pytest on every core, naming each test as it ends (the run takes minutes), unless told how
+    loud to be or how many workers to use; --fast runs the unit layer only (no kernels, no browser,
+    no servers) in one process, since starting workers would take longer than its tests."""
+    fast = "--fast" in args
+    if fast:
         args = ["-m", "unit", *(a for a in args if a != "--fast")]
     told = any(a.startswith(("-q", "-v", "--quiet", "--verbose")) for a in args)
-    return run("python", "-m", "pytest", *([] if told else ["-v"]), *args)
+    workers = fast or any(a.startswith(("-n", "--numprocesses")) or a == "no:xdist" for a in args)
+    return run(
+        "python", "-m", "pytest", *([] if told else ["-v"]),
+        *([] if workers else ["--numprocesses=auto"]), *args,
+    )  # fmt: skip
 
 
 def lock(_args: list[str]) -> int:

@@ -25,7 +25,8 @@ from tests.mistakes import MISTAKES  # noqa: E402
 from tests.support import KEY, QUICKSTART, TOKEN  # noqa: E402
 
 # A test in none of these is in the unit layer: in-process, no servers, no subprocesses.
-LAYERS = ("notebook", "browser", "integration", "slow")
+# Heaviest first: a file's heaviest layer sets when the workers start it.
+LAYERS = ("browser", "slow", "notebook", "integration")
 # Fixtures that start processes or servers: a test using one is an integration test.
 STARTS_PROCESSES = {"run_server", "agent", "twilio_api"}
 
@@ -42,6 +43,17 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.integration)
         if not any(item.get_closest_marker(layer) for layer in LAYERS):
             item.add_marker(pytest.mark.unit)
+    heaviest_files_first(items)
+
+
+def heaviest_files_first(items) -> None:
+    """Order files by their heaviest layer (LAYERS' order), keeping the order within a file, so
+    that `kit.py test`'s workers take the long files first and finish close together."""
+    weight = {}
+    for item in items:
+        layers = [i for i, name in enumerate(LAYERS) if item.get_closest_marker(name)]
+        weight[item.path] = min([*layers, weight.get(item.path, len(LAYERS))])
+    items.sort(key=lambda item: weight[item.path])  # stable
 
 
 IN_A_UNIT_TEST = []  # not empty while a unit test runs

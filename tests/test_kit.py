@@ -84,17 +84,21 @@ def test_every_command_names_groups_that_pyproject_has():
         assert set(command.extras or ()) <= groups, name
 
 
-def test_the_test_command_names_each_test_unless_told_how_loud_to_be(monkeypatch):
+def test_the_test_command_names_each_test_on_every_core_unless_told_otherwise(monkeypatch):
     ran = []
     monkeypatch.setattr(kit, "run", lambda *command: ran.append(command) or 0)
-    for args in ([], ["tests/test_kit.py"], ["-q"], ["--verbose"], ["-vv", "-x"]):
+    told = ([], ["tests/test_kit.py"], ["-q"], ["--verbose", "-n", "3"], ["-vv", "-p", "no:xdist"])
+    for args in [*told, ["--fast"], ["-q", "-p", "no:cacheprovider"]]:
         kit.test(list(args))
+    every_core = "--numprocesses=auto"
     assert [command[3:] for command in ran] == [
-        ("-v",),
-        ("-v", "tests/test_kit.py"),
-        ("-q",),
-        ("--verbose",),
-        ("-vv", "-x"),
+        ("-v", every_core),
+        ("-v", every_core, "tests/test_kit.py"),
+        (every_core, "-q"),
+        ("--verbose", "-n", "3"),
+        ("-vv", "-p", "no:xdist"),
+        ("-v", "-m", "unit"),  # the unit layer alone: faster in one process
+        (every_core, "-q", "-p", "no:cacheprovider"),
     ]
 
 

@@ -26,6 +26,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import brotli
+from filelock import FileLock, Timeout
 from jupyterlite_pyodide_kernel.constants import PYODIDE_VERSION
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
@@ -39,6 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "lite"
 OUT = ROOT / "build" / "lite"  # build/ is ignored by git: the site in site/, downloads in cache/
 STAMP = ".inputs-sha256"  # in the site: the inputs_digest() it was built from
+LOCK = ".build.lock"  # in out: held while one process checks the stamp and builds
+LOCK_TIMEOUT = 1800.0  # seconds to wait for another build of the same folder (a cold one: minutes)
 LESSONS = ROOT / "notebooks"
 
 # The Pyodide distribution's Python and platform, for the packages' environment markers.
@@ -315,7 +318,31 @@ def publish(new: Path, site: Path) -> None:
 def build(force: bool = False, out: Path = OUT) -> Path:
     """Build the site into a new folder of out/builds, then point out/site at it in one step.
 
-    Downloads are cached in out/cache; nothing is done when the inputs have not changed."""
+    Downloads are cached in out/cache; nothing is done when the inputs have not changed. One
+    process at a time checks and builds a given out: it holds out/.build.lock (filelock's, a
+    cross-process lock) throughout, so a second one (another terminal, another test worker) waits,
+    then finds the site up to date, or raises BuildError after LOCK_TIMEOUT seconds."""
+    out.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(out / LOCK)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.info("Another build of %s is running: waiting for it to finish ...", out / "site")
+        try:
+            lock.acquire(timeout=LOCK_TIMEOUT)
+        except Timeout:
+            raise BuildError(
+                f"Another build of {out / 'site'} has held {out / LOCK} for {LOCK_TIMEOUT:g} s: "
+                "let it finish (or stop it), then build again."
+            ) from None
+    try:
+        return build_unlocked(force, out)
+    finally:
+        lock.release()
+
+
+def build_unlocked(force: bool, out: Path) -> Path:
+    """build(), by a caller that holds out's lock."""
     site, digest = out / "site", inputs_digest()
     stamp = site / STAMP
     if not force and stamp.exists() and stamp.read_text() == digest:

@@ -21,10 +21,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from filelock import FileLock
 from flask import Flask, make_response, request, session
 
 from lite.build import (
+    LOCK,
     OUT,
+    STAMP,
     BuildError,
     browser_needs,
     cached_wheel,
@@ -186,6 +189,43 @@ def test_cached_wheels_are_found_by_pinned_name_and_version(tmp_path):
     assert cached_wheel(tmp_path, "prompt-toolkit==3.0.53") == found
     assert cached_wheel(tmp_path, "prompt-toolkit==3.0.52") is None
     assert inputs_digest() == inputs_digest()
+
+
+def test_a_build_waits_for_another_build_of_its_folder_then_finds_it_up_to_date(
+    tmp_path, monkeypatch
+):
+    import lite.build
+
+    def build_again(folder):
+        raise AssertionError("built again")
+
+    monkeypatch.setattr(lite.build, "fetch_wheels", build_again)  # the first step of a build
+    site, outcome = tmp_path / "site", {}
+
+    def second_build():  # another terminal's, or another test worker's
+        try:
+            outcome["site"] = lite.build.build(out=tmp_path)
+        except Exception as problem:
+            outcome["error"] = problem
+
+    first = FileLock(tmp_path / LOCK)
+    first.acquire()
+    waiting = threading.Thread(target=second_build)
+    waiting.start()
+    waiting.join(timeout=0.5)
+    assert waiting.is_alive()  # it waits for the lock (or it would have built, and failed) ...
+    site.mkdir()
+    (site / STAMP).write_text(inputs_digest())  # ... while the first build finishes the site
+    first.release()
+    waiting.join()
+    assert outcome == {"site": site}
+    monkeypatch.setattr(lite.build, "LOCK_TIMEOUT", 0.2)
+    with FileLock(tmp_path / LOCK), pytest.raises(BuildError) as stuck:
+        lite.build.build(out=tmp_path)  # up to date, but a build holds the lock: it must wait
+    assert str(stuck.value) == (
+        f"Another build of {site} has held {tmp_path / LOCK} for 0.2 s: "
+        "let it finish (or stop it), then build again."
+    )
 
 
 @pytest.mark.integration  # starts a server

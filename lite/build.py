@@ -156,9 +156,8 @@ def fetch_wheels(folder: Path) -> list[Path]:
 
 
 def build_smskit_wheel(folder: Path) -> Path:
-    """smskit itself, as a wheel built from this checkout."""
-    for old in folder.glob("smskit-*.whl"):
-        old.unlink()
+    """smskit itself, as a wheel built from this checkout into folder, a new one of this build's
+    (not the cache of downloads, which a test's build shares with build/lite's)."""
     pip("Building smskit's wheel", "wheel", "--no-deps", "-w", folder, ROOT)
     return next(folder.glob("smskit-*.whl"))
 
@@ -348,10 +347,10 @@ def build_unlocked(force: bool, out: Path) -> Path:
     if not force and stamp.exists() and stamp.read_text() == digest:
         log.info("The site in %s is up to date", site)
         return site
-    wheels = out / "cache" / "wheels"
-    shipped = [*fetch_wheels(wheels), build_smskit_wheel(wheels)]
+    pinned_wheels = fetch_wheels(out / "cache" / "wheels")
     pyodide = fetch_pyodide(out / "cache")
     with tempfile.TemporaryDirectory(dir=out) as scratch:
+        shipped = [*pinned_wheels, build_smskit_wheel(Path(scratch) / "smskit")]
         lite_dir = Path(scratch) / "lite"
         stage(lite_dir, pyodide, shipped)
         new = out / "builds" / f"{time.time_ns()}"

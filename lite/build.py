@@ -62,9 +62,13 @@ NOT_SHIPPED = {
     *("redis", "gunicorn"),  # lesson 05 only, a desktop lesson
     *("ipykernel", "widgetsnbextension", "jupyterlab-widgets"),  # the kernel's own
 }
-# Files already compressed (a variant would save little); any other gets .gz and .br variants
-# when they are at least a tenth smaller (the zips are stored uncompressed for this: see stored).
+# Files already compressed (a variant would save little); any other of at least SMALLEST bytes
+# gets .gz and .br variants when they are at most SMALLER of it (the zips are stored uncompressed
+# for this: see stored). Brotli 9: within 5 % of 11 at a twentieth of its time (1.4 s on
+# Pyodide's wasm).
 NOT_COMPRESSED = {".png", ".woff", ".woff2", ".gz", ".br"}
+GZIP_LEVEL, BROTLI_QUALITY, SMALLER, SMALLEST = 9, 9, 0.9, 1024
+RECIPE = ".precompressed"  # in each build: how its variants were made (see precompress)
 # Lessons 00-03 never import these: twilio requires them for its async client alone; left out,
 # the kernel starts without loading 9 wheels (0.5 MB) and their imports.
 NEVER_IMPORTED = {
@@ -276,25 +280,49 @@ def stamp_versions(folder: Path) -> None:
         path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
 
 
-def precompress(site: Path) -> None:
-    """Write .gz and .br beside each file they shrink, and the manifest of every file's hash."""
+def precompress(site: Path, previous: Path | None = None) -> None:
+    """Write .gz and .br beside each file they shrink, and the manifest of every file's hash.
+
+    A file with the same hash in previous (the build before, precompressed with these settings)
+    takes its variants there as hard links, since a build is never changed once published: a
+    rebuild compresses only what changed (brotli is most of a build's time)."""
+    settings = [GZIP_LEVEL, BROTLI_QUALITY, brotli.__version__, SMALLER, SMALLEST]
+    recipe = json.dumps([*settings, sorted(NOT_COMPRESSED)])
+    before = {}
+    if previous is not None and (previous / RECIPE).exists():
+        if (previous / RECIPE).read_text() == recipe:
+            before = json.loads((previous / MANIFEST).read_text())
     hashes = {}
     for path in sorted(p for p in site.rglob("*") if p.is_file()):
         data = path.read_bytes()
-        variants = {}
-        if path.suffix not in NOT_COMPRESSED and len(data) >= 1024:
-            # brotli 9: within 5 % of 11 at a twentieth of its time (1.4 s on Pyodide's wasm)
-            variants = {
-                ".gz": gzip.compress(data, 9, mtime=0),
-                ".br": brotli.compress(data, quality=9),
-            }
         relative = path.relative_to(site).as_posix()
         hashes[relative] = hashlib.sha256(data).hexdigest()[:20]
+        if path.suffix in NOT_COMPRESSED or len(data) < SMALLEST:
+            continue
+        if before.get(relative) == hashes[relative]:
+            for suffix in (".gz", ".br"):
+                if relative + suffix in before:
+                    linked(previous / (relative + suffix), path.with_name(path.name + suffix))
+                    hashes[relative + suffix] = before[relative + suffix]
+            continue
+        variants = {
+            ".gz": gzip.compress(data, GZIP_LEVEL, mtime=0),
+            ".br": brotli.compress(data, quality=BROTLI_QUALITY),
+        }
         for suffix, packed in variants.items():
-            if len(packed) <= 0.9 * len(data):
+            if len(packed) <= SMALLER * len(data):
                 path.with_name(path.name + suffix).write_bytes(packed)
                 hashes[relative + suffix] = hashlib.sha256(packed).hexdigest()[:20]
     (site / MANIFEST).write_text(json.dumps(hashes))
+    (site / RECIPE).write_text(recipe)
+
+
+def linked(source: Path, copy: Path) -> None:
+    """copy as a hard link to source, or a copy where the file system has no hard links."""
+    try:
+        os.link(source, copy)
+    except OSError:
+        shutil.copy2(source, copy)
 
 
 def publish(new: Path, site: Path) -> None:
@@ -363,6 +391,6 @@ def build_unlocked(force: bool, out: Path) -> Path:
             "--no-sourcemaps", "--no-unused-shared-packages", cwd=lite_dir,
         )  # fmt: skip
     (new / STAMP).write_text(digest)
-    precompress(new)
+    precompress(new, previous=site.resolve() if site.is_dir() else None)
     publish(new, site)
     return site

@@ -37,7 +37,7 @@ from lite.build import (
     stamp_versions,
     stored,
 )
-from lite.serve import site_server, site_url
+from lite.serve import MANIFEST, site_server, site_url
 from smskit import LocalTwilio, edition, lesson_update, serve, stop_all
 from smskit.inprocess import InProcessServer, uninstall_adapter
 from smskit.lessons import in_edition
@@ -382,6 +382,33 @@ def test_the_server_sends_precompressed_files_to_browsers_that_take_them(tmp_pat
     tiny = requests.get(f"{origin}/tiny.json", headers=chrome, timeout=5)
     assert "Content-Encoding" not in tiny.headers and "Vary" not in tiny.headers
     assert requests.get(f"{origin}/../../etc/passwd", timeout=5).status_code == 404
+
+
+def test_a_rebuild_compresses_only_the_files_that_changed(tmp_path, monkeypatch):
+    import lite.build
+
+    def built(name: str, lesson: str) -> Path:
+        folder = tmp_path / name
+        (folder / "static").mkdir(parents=True)
+        (folder / "static" / "pyodide.asm.js").write_text("the same line, again and again;\n" * 99)
+        (folder / "lesson.ipynb").write_text(json.dumps({"source": [lesson] * 300}))
+        return folder
+
+    first, second, fresh = built("first", "old"), built("second", "new"), built("fresh", "new")
+    precompress(first)
+    precompress(second, previous=first)
+    precompress(fresh)
+    for name in ("static/pyodide.asm.js.br", "static/pyodide.asm.js.gz"):
+        assert (second / name).samefile(first / name)  # unchanged: the build before's variant
+    for name in ("lesson.ipynb.br", "lesson.ipynb.gz"):
+        assert (second / name).read_bytes() == (fresh / name).read_bytes()  # changed: made anew
+        assert not (second / name).samefile(first / name)
+    manifest = (second / MANIFEST).read_text()
+    assert manifest == (fresh / MANIFEST).read_text()  # the same build as one made from nothing
+    assert len(json.loads(manifest)) == 6
+    monkeypatch.setattr(lite.build, "BROTLI_QUALITY", 5)
+    precompress(third := built("third", "old"), previous=first)  # made otherwise: none reused
+    assert not (third / "static/pyodide.asm.js.br").samefile(first / "static/pyodide.asm.js.br")
 
 
 @pytest.mark.integration  # starts a server

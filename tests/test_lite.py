@@ -191,6 +191,21 @@ def test_cached_wheels_are_found_by_pinned_name_and_version(tmp_path):
     assert inputs_digest() == inputs_digest()
 
 
+def test_the_lessons_copied_elsewhere_give_the_same_digest_and_an_edited_one_another(
+    tmp_path, monkeypatch
+):
+    import lite.build
+
+    ours = inputs_digest()
+    lessons = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", lessons)
+    monkeypatch.setattr(lite.build, "LESSONS", lessons)
+    assert inputs_digest() == ours  # the same site: a build of the copy finds build/lite current
+    with (lessons / "01_http_cookies.ipynb").open("a") as lesson:
+        lesson.write("\n")
+    assert inputs_digest() != ours
+
+
 def test_a_build_waits_for_another_build_of_its_folder_then_finds_it_up_to_date(
     tmp_path, monkeypatch
 ):

@@ -26,6 +26,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import brotli
+from filelock import FileLock, Timeout
 from jupyterlite_pyodide_kernel.constants import PYODIDE_VERSION
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
@@ -39,6 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "lite"
 OUT = ROOT / "build" / "lite"  # build/ is ignored by git: the site in site/, downloads in cache/
 STAMP = ".inputs-sha256"  # in the site: the inputs_digest() it was built from
+LOCK = ".build.lock"  # in out: held while one process checks the stamp and builds
+LOCK_TIMEOUT = 1800.0  # seconds to wait for another build of the same folder (a cold one: minutes)
 LESSONS = ROOT / "notebooks"
 
 # The Pyodide distribution's Python and platform, for the packages' environment markers.
@@ -59,9 +62,13 @@ NOT_SHIPPED = {
     *("redis", "gunicorn"),  # lesson 05 only, a desktop lesson
     *("ipykernel", "widgetsnbextension", "jupyterlab-widgets"),  # the kernel's own
 }
-# Files already compressed (a variant would save little); any other gets .gz and .br variants
-# when they are at least a tenth smaller (the zips are stored uncompressed for this: see stored).
+# Files already compressed (a variant would save little); any other of at least SMALLEST bytes
+# gets .gz and .br variants when they are at most SMALLER of it (the zips are stored uncompressed
+# for this: see stored). Brotli 9: within 5 % of 11 at a twentieth of its time (1.4 s on
+# Pyodide's wasm).
 NOT_COMPRESSED = {".png", ".woff", ".woff2", ".gz", ".br"}
+GZIP_LEVEL, BROTLI_QUALITY, SMALLER, SMALLEST = 9, 9, 0.9, 1024
+RECIPE = ".precompressed"  # in each build: how its variants were made (see precompress)
 # Lessons 00-03 never import these: twilio requires them for its async client alone; left out,
 # the kernel starts without loading 9 wheels (0.5 MB) and their imports.
 NEVER_IMPORTED = {
@@ -92,10 +99,14 @@ def inputs_digest() -> str:
     versions = f"{PYODIDE_VERSION} {version('jupyterlite-core')} {sys.version_info[:2]}"
     digest.update(versions.encode())
     sources = [*HERE.glob("*.txt"), *HERE.glob("*.json"), *HERE.glob("*.py")]
-    sources += [ROOT / "pyproject.toml", *LESSONS.glob("*.ipynb"), *(ROOT / "smskit").rglob("*.py")]
-    for path in sorted(sources):
-        digest.update(os.path.relpath(path, ROOT).encode())  # LESSONS may be elsewhere (tests)
-        digest.update(path.read_bytes())
+    sources += [ROOT / "pyproject.toml", *(ROOT / "smskit").rglob("*.py")]
+    named = {path.relative_to(ROOT).as_posix(): path for path in sources}
+    # The lessons by their place in the site, wherever they are read from: a copy of them (a
+    # test's, in LESSONS elsewhere) gives the same site, so the same digest.
+    named |= {f"notebooks/{path.name}": path for path in LESSONS.glob("*.ipynb")}
+    for name in sorted(named):
+        digest.update(name.encode())
+        digest.update(named[name].read_bytes())
     return digest.hexdigest()
 
 
@@ -153,9 +164,8 @@ def fetch_wheels(folder: Path) -> list[Path]:
 
 
 def build_smskit_wheel(folder: Path) -> Path:
-    """smskit itself, as a wheel built from this checkout."""
-    for old in folder.glob("smskit-*.whl"):
-        old.unlink()
+    """smskit itself, as a wheel built from this checkout into folder, a new one of this build's
+    (not the cache of downloads, which a test's build shares with build/lite's)."""
     pip("Building smskit's wheel", "wheel", "--no-deps", "-w", folder, ROOT)
     return next(folder.glob("smskit-*.whl"))
 
@@ -274,25 +284,49 @@ def stamp_versions(folder: Path) -> None:
         path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
 
 
-def precompress(site: Path) -> None:
-    """Write .gz and .br beside each file they shrink, and the manifest of every file's hash."""
+def precompress(site: Path, previous: Path | None = None) -> None:
+    """Write .gz and .br beside each file they shrink, and the manifest of every file's hash.
+
+    A file with the same hash in previous (the build before, precompressed with these settings)
+    takes its variants there as hard links, since a build is never changed once published: a
+    rebuild compresses only what changed (brotli is most of a build's time)."""
+    settings = [GZIP_LEVEL, BROTLI_QUALITY, brotli.__version__, SMALLER, SMALLEST]
+    recipe = json.dumps([*settings, sorted(NOT_COMPRESSED)])
+    before = {}
+    if previous is not None and (previous / RECIPE).exists():
+        if (previous / RECIPE).read_text() == recipe:
+            before = json.loads((previous / MANIFEST).read_text())
     hashes = {}
     for path in sorted(p for p in site.rglob("*") if p.is_file()):
         data = path.read_bytes()
-        variants = {}
-        if path.suffix not in NOT_COMPRESSED and len(data) >= 1024:
-            # brotli 9: within 5 % of 11 at a twentieth of its time (1.4 s on Pyodide's wasm)
-            variants = {
-                ".gz": gzip.compress(data, 9, mtime=0),
-                ".br": brotli.compress(data, quality=9),
-            }
         relative = path.relative_to(site).as_posix()
         hashes[relative] = hashlib.sha256(data).hexdigest()[:20]
+        if path.suffix in NOT_COMPRESSED or len(data) < SMALLEST:
+            continue
+        if before.get(relative) == hashes[relative]:
+            for suffix in (".gz", ".br"):
+                if relative + suffix in before:
+                    linked(previous / (relative + suffix), path.with_name(path.name + suffix))
+                    hashes[relative + suffix] = before[relative + suffix]
+            continue
+        variants = {
+            ".gz": gzip.compress(data, GZIP_LEVEL, mtime=0),
+            ".br": brotli.compress(data, quality=BROTLI_QUALITY),
+        }
         for suffix, packed in variants.items():
-            if len(packed) <= 0.9 * len(data):
+            if len(packed) <= SMALLER * len(data):
                 path.with_name(path.name + suffix).write_bytes(packed)
                 hashes[relative + suffix] = hashlib.sha256(packed).hexdigest()[:20]
     (site / MANIFEST).write_text(json.dumps(hashes))
+    (site / RECIPE).write_text(recipe)
+
+
+def linked(source: Path, copy: Path) -> None:
+    """copy as a hard link to source, or a copy where the file system has no hard links."""
+    try:
+        os.link(source, copy)
+    except OSError:
+        shutil.copy2(source, copy)
 
 
 def publish(new: Path, site: Path) -> None:
@@ -315,16 +349,40 @@ def publish(new: Path, site: Path) -> None:
 def build(force: bool = False, out: Path = OUT) -> Path:
     """Build the site into a new folder of out/builds, then point out/site at it in one step.
 
-    Downloads are cached in out/cache; nothing is done when the inputs have not changed."""
+    Downloads are cached in out/cache; nothing is done when the inputs have not changed. One
+    process at a time checks and builds a given out: it holds out/.build.lock (filelock's, a
+    cross-process lock) throughout, so a second one (another terminal, another test worker) waits,
+    then finds the site up to date, or raises BuildError after LOCK_TIMEOUT seconds."""
+    out.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(out / LOCK)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.info("Another build of %s is running: waiting for it to finish ...", out / "site")
+        try:
+            lock.acquire(timeout=LOCK_TIMEOUT)
+        except Timeout:
+            raise BuildError(
+                f"Another build of {out / 'site'} has held {out / LOCK} for {LOCK_TIMEOUT:g} s: "
+                "let it finish (or stop it), then build again."
+            ) from None
+    try:
+        return build_unlocked(force, out)
+    finally:
+        lock.release()
+
+
+def build_unlocked(force: bool, out: Path) -> Path:
+    """build(), by a caller that holds out's lock."""
     site, digest = out / "site", inputs_digest()
     stamp = site / STAMP
     if not force and stamp.exists() and stamp.read_text() == digest:
         log.info("The site in %s is up to date", site)
         return site
-    wheels = out / "cache" / "wheels"
-    shipped = [*fetch_wheels(wheels), build_smskit_wheel(wheels)]
+    pinned_wheels = fetch_wheels(out / "cache" / "wheels")
     pyodide = fetch_pyodide(out / "cache")
     with tempfile.TemporaryDirectory(dir=out) as scratch:
+        shipped = [*pinned_wheels, build_smskit_wheel(Path(scratch) / "smskit")]
         lite_dir = Path(scratch) / "lite"
         stage(lite_dir, pyodide, shipped)
         new = out / "builds" / f"{time.time_ns()}"
@@ -337,6 +395,6 @@ def build(force: bool = False, out: Path = OUT) -> Path:
             "--no-sourcemaps", "--no-unused-shared-packages", cwd=lite_dir,
         )  # fmt: skip
     (new / STAMP).write_text(digest)
-    precompress(new)
+    precompress(new, previous=site.resolve() if site.is_dir() else None)
     publish(new, site)
     return site

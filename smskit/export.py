@@ -13,8 +13,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import nbformat
-
 from .lessons import exported
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +27,10 @@ COMMAND = "python -m smskit.export"
 
 def exported_cells(notebooks: Path) -> list[tuple[str, str]]:
     """(notebook name, source) of every code cell tagged "export": 03's, then 05's."""
+    # Imported here, not above: nbformat brings jsonschema, whose import compiles a grammar
+    # (about 2 s of CPU), and the room's kernel and `kit.py room` import this module for ROOT.
+    import nbformat
+
     cells, sources = [], exported()  # in the catalogue's order
     for name in sources:
         path = notebooks / name

@@ -4,6 +4,7 @@
     python3 kit.py room --simulate 30 --rate 2  a rehearsal: 30 simulated phones, offline
     python3 kit.py room --host 0.0.0.0          also served to the LAN (an assistant's screen)
     python3 kit.py room --check                 preflight: a go/no-go table for your account
+    python3 kit.py room --cull-after 300        a page may be away 5 minutes and keep its kernel
 
 The options reach the notebook's kernel as SMSKIT_ROOM_* environment variables (Voilà
 starts kernels with its own environment); no secret is ever on the command line.
@@ -12,7 +13,9 @@ its previous webhook back); a webhook a killed room left behind is given back at
 and again at the end. jupyter_server's culling shuts down kernels idle with no page attached:
 a room renders only while a page is attached (smskit.watching), so a kernel whose page closed,
 or that no page ever reached (a `curl`, a load that timed out), falls idle and is culled
-within a minute.
+within a minute (--cull-after: how long such a kernel lives; more for pages on a poor network,
+whose websocket may drop for a while, less for a room served to a LAN where many pages come
+and go).
 """
 
 from __future__ import annotations
@@ -38,6 +41,12 @@ STOP_WAIT = 30.0  # seconds Voilà has to shut its kernels down before it is kil
 CULL_IDLE, CULL_INTERVAL = 40, 10
 
 
+def cull_interval(idle: int) -> int:
+    """How often to look for kernels idle longer than idle seconds: CULL_INTERVAL, or a quarter
+    of a shorter idle time (at least a second)."""
+    return max(1, min(CULL_INTERVAL, idle // 4))
+
+
 def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python3 kit.py room", description="Serve the room's dashboard with Voilà."
@@ -55,23 +64,30 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1",
                         help="0.0.0.0 serves the LAN (default %(default)s)")  # fmt: skip
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    parser.add_argument("--cull-after", type=int, default=CULL_IDLE, metavar="SECONDS",
+                        help="shut down a kernel no page has been attached to for SECONDS "
+                        "(default %(default)s; more if pages are on a poor network)")  # fmt: skip
     parser.add_argument("--check", action="store_true",
                         help="preflight: will your number reply to a room? (go/no-go)")  # fmt: skip
     parser.add_argument("--trace", metavar="FILE", help=argparse.SUPPRESS)  # the benchmark's
     options = parser.parse_args(argv)
     if options.simulate < 0 or options.rate <= 0:
         parser.error("--simulate takes a number of phones (0 or more), --rate a rate above 0.")
+    if options.cull_after < 1:
+        parser.error("--cull-after takes a number of seconds (1 or more).")
     return options
 
 
-def voila_command(port: int, open_browser: bool, host: str = "127.0.0.1") -> list[str]:
+def voila_command(
+    port: int, open_browser: bool, host: str = "127.0.0.1", cull_after: int = CULL_IDLE
+) -> list[str]:
     """Voilà serving the room's notebook on host (loopback unless --host; a tunnel reaches the
-    handler, not this), culling kernels no page is attached to."""
+    handler, not this), culling kernels no page has been attached to for cull_after seconds."""
     command = [
         sys.executable, "-m", "voila", str(NOTEBOOK), f"--port={port}", f"--Voila.ip={host}",
         "--strip_sources=True", "--show_tracebacks=False", f"--Voila.open_browser={open_browser}",
-        f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE}",
-        f"--MappingKernelManager.cull_interval={CULL_INTERVAL}",
+        f"--MappingKernelManager.cull_idle_timeout={cull_after}",
+        f"--MappingKernelManager.cull_interval={cull_interval(cull_after)}",
         "--MappingKernelManager.cull_connected=False",
     ]  # fmt: skip
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -153,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"The room: http://127.0.0.1:{options.port}/ (Ctrl+C to stop)", flush=True)
     if warning := exposure(options.host, options.port):
         print(warning, flush=True)
-    command = voila_command(options.port, not options.no_browser, options.host)
+    command = voila_command(options.port, not options.no_browser, options.host, options.cull_after)
     code = serve_until_stopped(command, environment)
     if not options.simulate:
         give_back("After the room closed")

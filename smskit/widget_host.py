@@ -6,7 +6,9 @@ The panel (smskit.panel) and the room (smskit.room) compose one: events from the
 request threads go to the model and poke a render loop (smskit.throttle); `draw` writes the
 widget values under one lock, so renders from the loop and from the learner never interleave;
 close ends the loop and closes every widget the root holds. With a `watched` callable
-(smskit.watching) it renders only while a page is attached, so a page-less kernel falls idle.
+(smskit.watching) it renders only while a page is attached, so a page-less kernel falls idle;
+after a render it skipped it asks again every second, so a page that attaches to a quiet room
+(a rehearsal that ended while the page loaded) shows it at once, not at the next tick.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import ipywidgets as widgets
 
 from .events import EventFeed, MessageEvent
 from .throttle import RenderLoop
+from .watching import EVERY
 
 
 class WidgetHost:
@@ -58,6 +61,7 @@ class WidgetHost:
         """Draw now, if a page is watching or always (any thread; unchanged widget values
         send nothing)."""
         if not always and self._watched is not None and not self._watched():
+            self.loop.soon(EVERY)  # what changed is drawn once a page attaches
             return
         with self._lock:
             self._draw()

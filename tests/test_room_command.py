@@ -18,7 +18,7 @@ import psutil
 import pytest
 
 from smskit.processes import free_port
-from smskit.room_command import exposure, voila_command
+from smskit.room_command import arguments, cull_interval, exposure, voila_command
 from smskit.watching import EVERY
 from tests.support import ROOT, start_room, stop_room
 
@@ -58,16 +58,28 @@ def kernels_by_id(process) -> dict[str, psutil.Process]:
     return found
 
 
+# --cull-after for the test below: short, yet far above the second or two a page takes from
+# the end of its notebook's run to its websocket (a kernel is fair game in between).
+CULL_AFTER = 15
+# How soon after its page went a kernel is gone: idle for CULL_AFTER from its last render (the
+# watch trusts an answer for EVERY), seen at the next check, then shut down; 10 s to spare for
+# a busy machine (the default's "within a minute" spares 9).
+CULLED_WITHIN = CULL_AFTER + cull_interval(CULL_AFTER) + EVERY + 10
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)")
-def test_kernels_no_page_is_attached_to_are_culled_within_a_minute_and_the_shown_one_is_not(
+def test_kernels_no_page_is_attached_to_are_culled_after_cull_after_and_the_shown_one_is_not(
     tmp_path,
 ):
     """Three kernels of a room that rehearses without end: a page that stays (the projector),
     a page that goes without a word (closed with no beforeunload, as a crashed tab or a lost
-    network does) and a `curl` that never attaches. The last two are culled within a minute;
-    the projector's keeps rendering."""
-    process, port, log = start_room(tmp_path, "--simulate=20", "--rate=4")
+    network does) and a `curl` that never attaches. The last two are culled once idle for
+    --cull-after seconds; the projector's keeps rendering. (That the default culls within a
+    minute is the next test's: the same arithmetic on Voilà's command line.)"""
+    process, port, log = start_room(
+        tmp_path, "--simulate=20", "--rate=4", f"--cull-after={CULL_AFTER}"
+    )
     url = f"http://127.0.0.1:{port}/"
     kernel_of = (
         "() => JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId"
@@ -87,7 +99,7 @@ def test_kernels_no_page_is_attached_to_are_culled_within_a_minute_and_the_shown
             gone.close(run_before_unload=False)  # Voilà's shutdown beacon never leaves
             left = time.monotonic()
             others = [k for kernel_id, k in kernels.items() if kernel_id != kept]
-            culled, alive = psutil.wait_procs(others, timeout=60)
+            culled, alive = psutil.wait_procs(others, timeout=CULLED_WITHIN)
             took = time.monotonic() - left
             assert alive == [], f"still running {took:.0f} s after the page went"
             assert set(kernels_by_id(process)) == {kept}
@@ -99,12 +111,22 @@ def test_kernels_no_page_is_attached_to_are_culled_within_a_minute_and_the_shown
     print(f"culled {took:.0f} s after the page went")
 
 
+def culling(command: list[str]) -> tuple[int, int]:
+    """The idle time and the check interval Voilà's command line asks for."""
+    joined = " ".join(command)
+    assert "--MappingKernelManager.cull_connected=False" in joined
+    idle = int(joined.split("cull_idle_timeout=")[1].split()[0])
+    return idle, int(joined.split("cull_interval=")[1].split()[0])
+
+
 def test_voila_is_asked_to_cull_idle_kernels_with_no_page_within_a_minute():
-    command = " ".join(voila_command(free_port(), False))
-    assert "--MappingKernelManager.cull_connected=False" in command
-    idle = int(command.split("cull_idle_timeout=")[1].split()[0])
-    interval = int(command.split("cull_interval=")[1].split()[0])
+    options = arguments(["--no-browser"])  # kit.py room's defaults
+    idle, interval = culling(voila_command(free_port(), False, options.host, options.cull_after))
     assert idle + interval + EVERY <= 60
+    asked = arguments([f"--cull-after={CULL_AFTER}"]).cull_after
+    assert culling(voila_command(free_port(), False, cull_after=asked)) == (
+        CULL_AFTER, cull_interval(CULL_AFTER),
+    )  # fmt: skip
 
 
 def test_serving_beyond_loopback_says_what_it_exposes():

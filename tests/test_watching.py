@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import time
+
 import ipywidgets as widgets
 import pytest
 from flask import Flask, abort
 
 from smskit import serve
 from smskit.events import EventFeed
-from smskit.watching import PageWatch, page_watch
+from smskit.watching import EVERY, PageWatch, page_watch
 from smskit.widget_host import WidgetHost
 
 KERNEL = "0ce561ff-cebd-4dbd-9e7a-09d7e2c5b4b2"
@@ -51,6 +53,28 @@ def test_a_host_sends_nothing_while_no_page_watches():
         host.render()
         attached[0] = False  # the page went: nothing is drawn, so nothing is sent
         host.render()
+        assert host.renders == 2 == len(drawn)
+    finally:
+        host.close()
+
+
+def test_a_page_that_attaches_after_the_last_event_is_drawn_within_seconds_not_a_tick():
+    """A rehearsal that ended while the page loaded: its events were not drawn (no page), and
+    no event or tick comes for an hour; the page that attaches is drawn about a second later."""
+    attached, drawn = [False], []
+    host = WidgetHost(
+        EventFeed(), model=None, root=widgets.HTML(), draw=lambda: drawn.append(1),
+        interval=0.01, tick=3600, name="watch-test", watched=lambda: attached[0],
+    )  # fmt: skip
+    try:
+        host.poke()  # an event while no page watches: its render is skipped
+        time.sleep(0.2)
+        assert host.renders == 1
+        attached[0] = True
+        asked = time.monotonic()
+        while host.renders < 2:
+            assert time.monotonic() - asked < 10 * EVERY, "not drawn when the page attached"
+            time.sleep(0.01)
         assert host.renders == 2 == len(drawn)
     finally:
         host.close()

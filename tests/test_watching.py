@@ -42,39 +42,39 @@ def test_a_watch_follows_the_servers_connections_and_says_yes_when_it_cannot_tel
     assert page_watch({}) is None  # outside kit.py room: always render
 
 
-def test_a_host_sends_nothing_while_no_page_watches():
+@pytest.fixture
+def watched():
+    """A host that draws into a list, with a page attached while attached[0] is true; no tick
+    comes for an hour, so only an event or the page's watch can draw."""
     attached, drawn = [True], []
     host = WidgetHost(
         EventFeed(), model=None, root=widgets.HTML(), draw=lambda: drawn.append(1),
         interval=0.01, tick=3600, name="watch-test", watched=lambda: attached[0],
     )  # fmt: skip
-    try:
-        assert host.renders == 1  # the first values, shown with the widgets, always
-        host.render()
-        attached[0] = False  # the page went: nothing is drawn, so nothing is sent
-        host.render()
-        assert host.renders == 2 == len(drawn)
-    finally:
-        host.close()
+    yield host, attached, drawn
+    host.close()
 
 
-def test_a_page_that_attaches_after_the_last_event_is_drawn_within_seconds_not_a_tick():
+def test_a_host_sends_nothing_while_no_page_watches(watched):
+    host, attached, drawn = watched
+    assert host.renders == 1  # the first values, shown with the widgets, always
+    host.render()
+    attached[0] = False  # the page went: nothing is drawn, so nothing is sent
+    host.render()
+    assert host.renders == 2 == len(drawn)
+
+
+def test_a_page_that_attaches_after_the_last_event_is_drawn_within_seconds_not_a_tick(watched):
     """A rehearsal that ended while the page loaded: its events were not drawn (no page), and
     no event or tick comes for an hour; the page that attaches is drawn about a second later."""
-    attached, drawn = [False], []
-    host = WidgetHost(
-        EventFeed(), model=None, root=widgets.HTML(), draw=lambda: drawn.append(1),
-        interval=0.01, tick=3600, name="watch-test", watched=lambda: attached[0],
-    )  # fmt: skip
-    try:
-        host.poke()  # an event while no page watches: its render is skipped
-        time.sleep(0.2)
-        assert host.renders == 1
-        attached[0] = True
-        asked = time.monotonic()
-        while host.renders < 2:
-            assert time.monotonic() - asked < 10 * EVERY, "not drawn when the page attached"
-            time.sleep(0.01)
-        assert host.renders == 2 == len(drawn)
-    finally:
-        host.close()
+    host, attached, drawn = watched
+    attached[0] = False
+    host.poke()  # an event while no page watches: its render is skipped
+    time.sleep(0.2)
+    assert host.renders == 1
+    attached[0] = True
+    asked = time.monotonic()
+    while host.renders < 2:
+        assert time.monotonic() - asked < 10 * EVERY, "not drawn when the page attached"
+        time.sleep(0.01)
+    assert host.renders == 2 == len(drawn)

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 from playwright.sync_api import Browser, Route, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from lite.serve import site_server
 from tests.support import ROOT
@@ -54,6 +55,40 @@ CLEAR_AND_RUN_ALL = """async () => {
     window.jupyterapp.commands.execute('notebook:run-all-cells');
 }"""
 NOTEBOOK = "() => window.jupyterapp.shell.currentWidget.content.model.toJSON()"
+# What a page shows while its kernel is not idle: the kernel's status and the service worker.
+KERNEL_STATE = """() => JSON.stringify({
+    widget: window.jupyterapp?.shell.currentWidget?.title?.label ?? null,
+    kernel: window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status ?? null,
+    shown: window.jupyterapp?.shell.currentWidget?.sessionContext?.kernelDisplayStatus ?? null,
+    serviceWorker: navigator.serviceWorker?.controller?.scriptURL ?? null})"""
+
+
+def record(context) -> list[str]:
+    """Everything a browser context's pages and workers say: console lines, page errors, and the
+    requests that failed or were refused, newest last (for a message when a wait times out)."""
+    said: list[str] = []
+    started = time.monotonic()
+
+    def note(line: str) -> None:
+        said.append(f"{time.monotonic() - started:6.1f} s {line}")
+
+    context.on("console", lambda message: note(f"console.{message.type}: {message.text}"))
+    context.on("weberror", lambda error: note(f"error: {error.error}"))
+    context.on("requestfailed", lambda r: note(f"failed: {r.method} {r.url} {r.failure}"))
+    refused = lambda r: r.status >= 400 and note(f"{r.status}: {r.request.method} {r.url}")  # noqa: E731
+    context.on("response", refused)
+    return said
+
+
+def wait_for_kernel_idle(page, said: list[str]) -> None:
+    """Wait for the open notebook's kernel to be idle; on timeout, say what the page showed."""
+    try:
+        page.wait_for_function(KERNEL_IDLE, polling=250)
+    except PlaywrightTimeoutError:
+        state = page.evaluate(KERNEL_STATE)
+        lines = "\n".join(said[-60:])
+        said_last = f"The kernel never got idle: {state}. The page said:\n{lines}"
+        raise AssertionError(said_last) from None
 
 
 @dataclass

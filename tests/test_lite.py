@@ -570,10 +570,12 @@ def test_a_rebuild_answers_no_404_and_a_learner_who_edited_01_takes_the_new_and_
     served = lite.build.build(out=out)
     assert served.resolve() == before  # up to date: not built again
     with drive.site_in_chromium(served) as (origin, browser):
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        said = drive.record(context)  # what the page said, for a message if the kernel never starts
+        page = context.new_page()
         page.set_default_timeout(drive.PATIENCE_MS)
         page.goto(f"{origin}/lab/index.html?path={LESSON_01}")
-        page.wait_for_function(drive.KERNEL_IDLE, polling=250)
+        drive.wait_for_kernel_idle(page, said)
         page.evaluate(RUN_FIRST_CODE_CELL)
         assert page.wait_for_function(CHECKED, polling=250).json_value() == "false"
         page.evaluate(EDIT_AND_SAVE, LEARNERS_EDIT)
@@ -606,7 +608,7 @@ def test_a_rebuild_answers_no_404_and_a_learner_who_edited_01_takes_the_new_and_
         assert len(statuses) > 30 and set(statuses) == {200}
 
         page.reload()
-        page.wait_for_function(drive.KERNEL_IDLE, polling=250)
+        drive.wait_for_kernel_idle(page, said)
         # JupyterLite opens the learner's saved copy, not the site's new one.
         assert LEARNERS_EDIT in sources(page.evaluate(drive.NOTEBOOK))
         page.evaluate(RUN_FIRST_CODE_CELL)

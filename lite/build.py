@@ -21,6 +21,8 @@ import tarfile
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.parser import Parser
 from importlib.metadata import version
 from pathlib import Path
@@ -353,21 +355,28 @@ def build(force: bool = False, out: Path = OUT) -> Path:
     process at a time checks and builds a given out: it holds out/.build.lock (filelock's, a
     cross-process lock) throughout, so a second one (another terminal, another test worker) waits,
     then finds the site up to date, or raises BuildError after LOCK_TIMEOUT seconds."""
+    with one_build_at_a_time(out, out / "site"):
+        return build_unlocked(force, out)
+
+
+@contextmanager
+def one_build_at_a_time(out: Path, site: Path) -> Iterator[None]:
+    """Hold out's build lock (the site's and the course website's builds use it alike)."""
     out.mkdir(parents=True, exist_ok=True)
     lock = FileLock(out / LOCK)
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        log.info("Another build of %s is running: waiting for it to finish ...", out / "site")
+        log.info("Another build of %s is running: waiting for it to finish ...", site)
         try:
             lock.acquire(timeout=LOCK_TIMEOUT)
         except Timeout:
             raise BuildError(
-                f"Another build of {out / 'site'} has held {out / LOCK} for {LOCK_TIMEOUT:g} s: "
+                f"Another build of {site} has held {out / LOCK} for {LOCK_TIMEOUT:g} s: "
                 "let it finish (or stop it), then build again."
             ) from None
     try:
-        return build_unlocked(force, out)
+        yield
     finally:
         lock.release()
 

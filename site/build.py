@@ -25,10 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script: lite and smskit come from this checkout
 
 import nbformat  # noqa: E402
-from filelock import FileLock  # noqa: E402
 
 from lite.build import build as build_lite  # noqa: E402
-from lite.build import run  # noqa: E402
+from lite.build import one_build_at_a_time, run  # noqa: E402
 from lite.command import build_and_serve  # noqa: E402
 from smskit.lessons import CATALOGUE, catalogue  # noqa: E402
 
@@ -237,8 +236,7 @@ def build(force: bool = False, out: Path = OUT) -> Path:
     One build at a time into out: a second one (another terminal, another test worker) waits,
     then finds the site current."""
     lite = build_lite()
-    out.mkdir(parents=True, exist_ok=True)
-    with FileLock(out / "build.lock"):
+    with one_build_at_a_time(out, out / "html"):
         return build_unlocked(lite, force, out)
 
 
